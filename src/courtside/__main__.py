@@ -1,0 +1,3 @@
+from courtside.cli import main
+
+main()

@@ -1,0 +1,6 @@
+"""Imports every command module so that each registers its commands on the app.
+
+Add one line here per new command module.
+"""
+
+from __future__ import annotations
