@@ -1,0 +1,382 @@
+"""Compiles a formula tree twice: to a Python closure and to a ``polars.Expr``.
+
+Both forms share one semantics, and a property test holds them to it:
+
+- every value is a float or null; a null input makes the result null;
+- ``x / 0`` is null, and so is any result that is not finite (``inf``, ``nan``), ``sqrt`` of a
+  negative number and a power with no real value;
+- comparisons with a null are null; ``and``/``or``/``not`` follow Kleene logic (``null and
+  False`` is False); ``a if null else b`` is null;
+- ``min``/``max`` with a null argument are null; ``round`` rounds half away from zero.
+
+References to other formulas are inlined before compiling (cycles are rejected), so one
+compiled formula is self-contained and Polars can share common sub-expressions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import reduce
+
+import polars as pl
+
+from courtside.formulas.language import (
+    BinOp,
+    BoolOp,
+    Call,
+    Compare,
+    IfElse,
+    Name,
+    Neg,
+    Node,
+    Not,
+    Num,
+    names_in,
+    render,
+)
+from courtside.model import FormulaError
+
+__all__ = ["CompiledFormula", "Values", "compile_formula", "inline"]
+
+Values = Mapping[str, float | int | None]
+Scalar = Callable[[Values], float | bool | None]
+Lookup = Callable[[str], Node | None]
+
+
+# --------------------------------------------------------------------------- inlining
+
+
+def inline(node: Node, lookup: Lookup, *, _stack: tuple[str, ...] = ()) -> Node:
+    """Replace every reference to another formula by that formula's tree.
+
+    ``lookup(name)`` returns the tree of a formula, or None when ``name`` is an input.
+    Raises ``FormulaError`` on a cycle, naming it.
+    """
+    match node:
+        case Name(name):
+            sub = lookup(name)
+            if sub is None:
+                return node
+            if name in _stack:
+                cycle = " -> ".join([*_stack[_stack.index(name):], name])
+                raise FormulaError(f"formulas refer to each other in a cycle: {cycle}")
+            return inline(sub, lookup, _stack=(*_stack, name))
+        case Num():
+            return node
+        case Neg(operand):
+            return Neg(inline(operand, lookup, _stack=_stack))
+        case Not(operand):
+            return Not(inline(operand, lookup, _stack=_stack))
+        case BinOp(op, left, right):
+            return BinOp(op, inline(left, lookup, _stack=_stack),
+                         inline(right, lookup, _stack=_stack))
+        case Compare(ops, operands):
+            return Compare(ops, tuple(inline(o, lookup, _stack=_stack) for o in operands))
+        case BoolOp(op, values):
+            return BoolOp(op, tuple(inline(v, lookup, _stack=_stack) for v in values))
+        case Call(func, args):
+            return Call(func, tuple(inline(a, lookup, _stack=_stack) for a in args))
+        case IfElse(cond, then, other):
+            return IfElse(inline(cond, lookup, _stack=_stack), inline(then, lookup, _stack=_stack),
+                          inline(other, lookup, _stack=_stack))
+    raise TypeError(f"not a formula node: {node!r}")
+
+
+# --------------------------------------------------------------------------- the compiled form
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledFormula:
+    """One formula, ready to evaluate on a single entity or on a frame.
+
+    Attributes:
+        name: the formula's id (the output column name).
+        tree: the inlined tree (only inputs left as names).
+        inputs: the input names the formula reads (stats and context values).
+        expr: the Polars expression, aliased to ``name``.
+    """
+
+    name: str
+    tree: Node
+    inputs: frozenset[str]
+    expr: pl.Expr
+    _scalar: Scalar = field(repr=False)
+
+    def __call__(self, values: Values) -> float | None:
+        """Evaluate on one entity's values (missing names count as null)."""
+        result = self._scalar(values)
+        if result is None:
+            return None
+        result = float(result)
+        return result if math.isfinite(result) else None
+
+    def explain(self, values: Values) -> str | None:
+        """Why the value for ``values`` is null, or None when it is not null."""
+        if self(values) is not None:
+            return None
+        reasons: list[str] = []
+        final = _build_scalar(self.tree, reasons)(values)
+        if reasons:
+            return reasons[0]
+        if final is not None and not math.isfinite(float(final)):
+            return f"the result is not a finite number ({final})"
+        return "the result is null"
+
+
+def compile_formula(name: str, tree: Node, lookup: Lookup | None = None) -> CompiledFormula:
+    """Inline references (through ``lookup``) and compile both forms."""
+    full = inline(tree, lookup) if lookup is not None else tree
+    expr = _finite(_build_expr(full)).alias(name)
+    return CompiledFormula(name=name, tree=full, inputs=frozenset(names_in(full)), expr=expr,
+                           _scalar=_build_scalar(full, None))
+
+
+# --------------------------------------------------------------------------- scalar form
+
+
+def _num(x: float | int | None) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return None if x != x else x  # NaN counts as null
+
+
+def _build_scalar(node: Node, trace: list[str] | None) -> Scalar:  # noqa: C901
+    """Nested closures; with ``trace``, records why a value became null."""
+    def note(reason: str) -> None:
+        if trace is not None:
+            trace.append(reason)
+
+    match node:
+        case Num(value):
+            return lambda v: value
+        case Name(name):
+            if trace is None:
+                return lambda v: _num(v.get(name))
+
+            def traced_name(v: Values) -> float | None:
+                x = _num(v.get(name))
+                if x is None:
+                    note(f"input {name} is {'missing' if name not in v else 'null'}")
+                return x
+            return traced_name
+        case Neg(operand):
+            f = _build_scalar(operand, trace)
+            return lambda v: None if (x := f(v)) is None else -x
+        case BinOp(op, left, right):
+            return _scalar_binop(op, _build_scalar(left, trace), _build_scalar(right, trace),
+                                 right, note)
+        case Compare(ops, operands):
+            fs = [_build_scalar(o, trace) for o in operands]
+            tests = [_COMPARE[op] for op in ops]
+
+            def compare(v: Values) -> bool | None:
+                xs = [f(v) for f in fs]
+                results = [None if a is None or b is None else t(a, b)
+                           for t, a, b in zip(tests, xs, xs[1:], strict=False)]
+                return _kleene_and(results)
+            return compare
+        case BoolOp(op, values):
+            fs = [_build_scalar(x, trace) for x in values]
+            combine = _kleene_and if op == "and" else _kleene_or
+            return lambda v: combine([f(v) for f in fs])
+        case Not(operand):
+            f = _build_scalar(operand, trace)
+            return lambda v: None if (x := f(v)) is None else not x
+        case IfElse(cond, then, other):
+            fc, ft, fo = (_build_scalar(n, trace) for n in (cond, then, other))
+
+            def if_else(v: Values) -> float | bool | None:
+                c = fc(v)
+                if c is None:
+                    note(f"the condition {render(cond)} is null")
+                    return None
+                return ft(v) if c else fo(v)
+            return if_else
+        case Call(func, args):
+            return _scalar_call(func, [_build_scalar(a, trace) for a in args], args, note)
+    raise TypeError(f"not a formula node: {node!r}")
+
+
+def _scalar_binop(op: str, fl: Scalar, fr: Scalar, right: Node,
+                  note: Callable[[str], None]) -> Scalar:
+    if op == "+":
+        return lambda v: None if (a := fl(v)) is None or (b := fr(v)) is None else a + b
+    if op == "-":
+        return lambda v: None if (a := fl(v)) is None or (b := fr(v)) is None else a - b
+    if op == "*":
+        return lambda v: None if (a := fl(v)) is None or (b := fr(v)) is None else a * b
+    if op == "/":
+        def divide(v: Values) -> float | None:
+            a, b = fl(v), fr(v)
+            if a is None or b is None:
+                return None
+            if b == 0:
+                note(f"division by zero: {render(right)} is 0")
+                return None
+            return a / b
+        return divide
+    exponent = right.value if isinstance(right, Num) else 0.0
+
+    def power(v: Values) -> float | None:
+        a = fl(v)
+        if a is None:
+            return None
+        try:
+            result = a ** exponent
+        except (OverflowError, ZeroDivisionError):
+            result = math.inf
+        if isinstance(result, complex) or not math.isfinite(result):
+            note(f"{a:g} ** {exponent:g} has no finite real value")
+            return None
+        return result
+    return power
+
+
+def _scalar_call(func: str, fs: list[Scalar], args: tuple[Node, ...],
+                 note: Callable[[str], None]) -> Scalar:
+    if func in ("min", "max"):
+        better = (lambda a, b: a <= b) if func == "min" else (lambda a, b: a >= b)
+
+        def extreme(v: Values) -> float | None:
+            xs = [f(v) for f in fs]
+            if any(x is None for x in xs):
+                return None
+            return reduce(lambda a, b: a if better(a, b) else b, xs)
+        return extreme
+    if func == "abs":
+        f = fs[0]
+        return lambda v: None if (x := f(v)) is None else abs(x)
+    if func == "sqrt":
+        f = fs[0]
+
+        def sqrt(v: Values) -> float | None:
+            x = f(v)
+            if x is None:
+                return None
+            if x < 0:
+                note(f"sqrt of a negative number ({x:g})")
+                return None
+            return math.sqrt(x)
+        return sqrt
+    if func == "clip":
+        fx, flo, fhi = fs
+
+        def clip(v: Values) -> float | None:
+            x, lo, hi = fx(v), flo(v), fhi(v)
+            if x is None or lo is None or hi is None:
+                return None
+            x = x if x >= lo else lo
+            return x if x <= hi else hi
+        return clip
+    if func == "round":
+        f = fs[0]
+        digits = args[1].value if len(args) == 2 and isinstance(args[1], Num) else 0.0
+        factor = 10.0 ** digits
+
+        def round_half_away(v: Values) -> float | None:
+            x = f(v)
+            if x is None:
+                return None
+            y = abs(x) * factor + 0.5
+            floored = float(math.floor(y)) if math.isfinite(y) else y
+            sign = (x > 0) - (x < 0)
+            return sign * floored / factor
+        return round_half_away
+    raise TypeError(f"unknown function {func}")
+
+
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
+}
+
+
+def _kleene_and(xs: list) -> bool | None:
+    if any(x is False for x in xs):
+        return False
+    return None if any(x is None for x in xs) else True
+
+
+def _kleene_or(xs: list) -> bool | None:
+    if any(x is True for x in xs):
+        return True
+    return None if any(x is None for x in xs) else False
+
+
+# --------------------------------------------------------------------------- Polars form
+
+_NULL = pl.lit(None, dtype=pl.Float64)
+
+
+def _finite(e: pl.Expr) -> pl.Expr:
+    return pl.when(e.is_finite()).then(e)
+
+
+def _build_expr(node: Node) -> pl.Expr:  # noqa: C901
+    match node:
+        case Num(value):
+            return pl.lit(value, dtype=pl.Float64)
+        case Name(name):
+            return pl.col(name).cast(pl.Float64)
+        case Neg(operand):
+            return -_build_expr(operand)
+        case BinOp(op, left, right):
+            a = _build_expr(left)
+            if op == "**":
+                return _finite(a.pow(right.value if isinstance(right, Num) else 0.0))
+            b = _build_expr(right)
+            if op == "+":
+                return a + b
+            if op == "-":
+                return a - b
+            if op == "*":
+                return a * b
+            return pl.when(b != 0).then(a / b)
+        case Compare(ops, operands):
+            xs = [_build_expr(o) for o in operands]
+            parts = [_POLARS_COMPARE[op](a, b) for op, a, b in zip(ops, xs, xs[1:], strict=False)]
+            return reduce(lambda p, q: p & q, parts)
+        case BoolOp(op, values):
+            xs = [_build_expr(v) for v in values]
+            return reduce((lambda p, q: p & q) if op == "and" else (lambda p, q: p | q), xs)
+        case Not(operand):
+            return ~_build_expr(operand)
+        case IfElse(cond, then, other):
+            c = _build_expr(cond)
+            return pl.when(c.is_null()).then(None).when(c).then(_build_expr(then)) \
+                .otherwise(_build_expr(other))
+        case Call(func, args):
+            return _polars_call(func, [_build_expr(a) for a in args], args)
+    raise TypeError(f"not a formula node: {node!r}")
+
+
+def _polars_call(func: str, xs: list[pl.Expr], args: tuple[Node, ...]) -> pl.Expr:
+    if func in ("min", "max"):
+        return reduce(lambda a, b: _pick(a, b, func), xs)
+    if func == "abs":
+        return xs[0].abs()
+    if func == "sqrt":
+        return pl.when(xs[0] >= 0).then(xs[0].sqrt())
+    if func == "clip":
+        x, lo, hi = xs
+        return _pick(_pick(x, lo, "max"), hi, "min")
+    if func == "round":
+        digits = args[1].value if len(args) == 2 and isinstance(args[1], Num) else 0.0
+        factor = 10.0 ** digits
+        x = xs[0]
+        return x.sign() * (x.abs() * factor + 0.5).floor() / factor
+    raise TypeError(f"unknown function {func}")
+
+
+def _pick(a: pl.Expr, b: pl.Expr, func: str) -> pl.Expr:
+    keep_a = a <= b if func == "min" else a >= b
+    return pl.when(a.is_null() | b.is_null()).then(_NULL).when(keep_a).then(a).otherwise(b)
+
+
+_POLARS_COMPARE: dict[str, Callable[[pl.Expr, pl.Expr], pl.Expr]] = {
+    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
+}
