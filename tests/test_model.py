@@ -72,7 +72,7 @@ def test_enums_travel_as_values():
 
 
 def test_unknown_fields_are_rejected_with_the_expected_names():
-    with pytest.raises(ConfigError, match="unknown field.*'colour'"):
+    with pytest.raises(ConfigError, match=r"unknown field.*'colour'"):
         BatchJob.from_dict({"job_id": "j", "formulas": [], "input": "x", "colour": "red"})
 
 

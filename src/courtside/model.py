@@ -13,7 +13,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, Self, TypeVar
 
 __all__ = [
@@ -96,7 +96,7 @@ class NotFoundError(CourtsideError):
 # --------------------------------------------------------------------------- enums
 
 
-class DataSourceType(str, Enum):
+class DataSourceType(StrEnum):
     """The kinds of data source courtside can sync from."""
 
     NBA_API = "nba_api"
@@ -106,7 +106,7 @@ class DataSourceType(str, Enum):
     REPLAY = "replay"
 
 
-class CalculationStatus(str, Enum):
+class CalculationStatus(StrEnum):
     """The life of one real-time calculation."""
 
     PENDING = "pending"
@@ -116,7 +116,7 @@ class CalculationStatus(str, Enum):
     TIMEOUT = "timeout"
 
 
-class BatchStatus(str, Enum):
+class BatchStatus(StrEnum):
     """The life of one batch job."""
 
     QUEUED = "queued"
@@ -131,7 +131,7 @@ class BatchStatus(str, Enum):
         return self in (BatchStatus.COMPLETED, BatchStatus.FAILED, BatchStatus.CANCELLED)
 
 
-class SyncFrequency(str, Enum):
+class SyncFrequency(StrEnum):
     """How often a sync runs. REAL_TIME adapts to the game state."""
 
     REAL_TIME = "real_time"
@@ -155,7 +155,7 @@ _INTERVALS: dict[SyncFrequency, float | None] = {
 }
 
 
-class HealthState(str, Enum):
+class HealthState(StrEnum):
     """The health of a data source."""
 
     OK = "ok"

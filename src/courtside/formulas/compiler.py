@@ -143,7 +143,7 @@ def _num(x: float | int | None) -> float | None:
     return None if x != x else x  # NaN counts as null
 
 
-def _build_scalar(node: Node, trace: list[str] | None) -> Scalar:  # noqa: C901
+def _build_scalar(node: Node, trace: list[str] | None) -> Scalar:
     """Nested closures; with ``trace``, records why a value became null."""
     def note(reason: str) -> None:
         if trace is not None:
@@ -315,7 +315,7 @@ def _finite(e: pl.Expr) -> pl.Expr:
     return pl.when(e.is_finite()).then(e)
 
 
-def _build_expr(node: Node) -> pl.Expr:  # noqa: C901
+def _build_expr(node: Node) -> pl.Expr:
     match node:
         case Num(value):
             return pl.lit(value, dtype=pl.Float64)

@@ -32,10 +32,10 @@ __all__ = [
     "Compare",
     "IfElse",
     "Name",
+    "Neg",
     "Node",
     "Not",
     "Num",
-    "Neg",
     "names_in",
     "parse",
     "render",
@@ -198,6 +198,8 @@ def parse(text: str, *, resolve: Callable[[str], str | None] | None = None) -> N
         if exc.text and col:
             token = exc.text[col - 1: col + 9].strip() or None
         hint = ""
+        if not col or col > len(text.strip()):
+            col, hint = len(text.strip()) + 1, "; the formula ends too early"
         if exc.msg and "statement" in exc.msg.lower():
             hint = "; a formula is one expression, not a statement"
         raise FormulaError(f"syntax error: {exc.msg}{hint}", text=text, column=col,
