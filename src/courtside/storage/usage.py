@@ -1,0 +1,167 @@
+"""Usage analytics tables: usage events, alert rules, alert history and applied optimisations.
+
+Only table declarations and the few SQL statements the usage engine needs live here; the
+analysis itself (Polars) is in ``courtside.usage``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    String,
+    Table,
+    and_,
+    func,
+    select,
+)
+
+from courtside.storage.db import Database, metadata
+
+usage_events = Table(
+    "usage_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client", String(200), nullable=False),
+    Column("interface", String(20), nullable=False),
+    Column("tool", String(200), nullable=False),
+    Column("formula", String(200), nullable=True),
+    Column("resource", String(200), nullable=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("outcome", String(10), nullable=False),
+    Column("error_code", String(100), nullable=True),
+    Column("cache_hit", Boolean, nullable=True),
+    Column("items", Integer, nullable=True),
+    Index("ix_usage_events_started_at", "started_at"),
+)
+
+alert_rules = Table(
+    "usage_alert_rules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("metric", String(40), nullable=False),
+    Column("comparison", String(4), nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("window_seconds", Float, nullable=False),
+    Column("cooldown_seconds", Float, nullable=False),
+    Column("min_events", Integer, nullable=False, default=1),
+    Column("filters", JSON, nullable=False, default=dict),
+    Column("webhook_url", String(2000), nullable=True),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+alert_events = Table(
+    "usage_alert_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule_id", Integer, nullable=False),
+    Column("rule_name", String(200), nullable=False),
+    Column("fired_at", DateTime(timezone=True), nullable=False),
+    Column("metric", String(40), nullable=False),
+    Column("value", Float, nullable=True),
+    Column("threshold", Float, nullable=False),
+    Column("comparison", String(4), nullable=False),
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("window_end", DateTime(timezone=True), nullable=False),
+    Column("events", Integer, nullable=False),
+    Column("message", String(2000), nullable=False),
+    Column("deliveries", JSON, nullable=False, default=dict),
+    Index("ix_usage_alert_events_rule_fired", "rule_id", "fired_at"),
+)
+
+optimisations = Table(
+    "usage_optimisations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("reason", String(2000), nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("error", String(2000), nullable=True),
+    Column("before", JSON, nullable=False),
+    Column("after", JSON, nullable=False),
+)
+
+EVENT_COLUMNS: tuple[str, ...] = (
+    "client", "interface", "tool", "formula", "resource", "started_at", "duration_ms",
+    "outcome", "error_code", "cache_hit", "items",
+)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every stored time is UTC, so say so."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def insert_events(db: Database, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert usage event rows in one transaction; returns how many were written."""
+    if not rows:
+        return 0
+    with db.begin() as conn:
+        conn.execute(usage_events.insert(), [dict(r) for r in rows])
+    return len(rows)
+
+
+def insert_event(db: Database, row: Mapping[str, Any]) -> int:
+    """Insert one usage event, committed before returning; returns its id."""
+    with db.begin() as conn:
+        result = conn.execute(usage_events.insert().values(**row))
+        return int(result.inserted_primary_key[0])
+
+
+def select_events(db: Database, since: datetime | None, until: datetime | None,
+                  filters: Mapping[str, str | None] | None = None) -> list[tuple[Any, ...]]:
+    """Event rows (in ``EVENT_COLUMNS`` order) with ``since <= started_at < until``."""
+    cols = [usage_events.c[name] for name in EVENT_COLUMNS]
+    conds = []
+    if since is not None:
+        conds.append(usage_events.c.started_at >= as_utc(since))
+    if until is not None:
+        conds.append(usage_events.c.started_at < as_utc(until))
+    for key, value in (filters or {}).items():
+        if value is not None:
+            conds.append(usage_events.c[key] == value)
+    stmt = select(*cols)
+    if conds:
+        stmt = stmt.where(and_(*conds))
+    with db.begin() as conn:
+        return [tuple(r) for r in conn.execute(stmt.order_by(usage_events.c.started_at))]
+
+
+def event_time_range(db: Database) -> tuple[datetime | None, datetime | None]:
+    """The earliest and latest ``started_at`` stored."""
+    stmt = select(func.min(usage_events.c.started_at), func.max(usage_events.c.started_at))
+    with db.begin() as conn:
+        lo, hi = conn.execute(stmt).one()
+    return as_utc(lo), as_utc(hi)
+
+
+def distinct_values(db: Database, column: str) -> list[str]:
+    """The distinct values of one event column (e.g. every client seen), sorted."""
+    col = usage_events.c[column]
+    with db.begin() as conn:
+        return sorted(v for v in conn.execute(select(col).distinct()).scalars() if v is not None)
+
+
+def insert_many(db: Database, table: Table, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Insert rows into one of this module's tables in one transaction."""
+    rows = [dict(r) for r in rows]
+    if rows:
+        with db.begin() as conn:
+            conn.execute(table.insert(), rows)

@@ -1,0 +1,260 @@
+"""Recording usage events without slowing the calls they describe.
+
+A tracked call costs a clock read and a deque append; a background thread writes the
+buffered events to the database in batches (every ``flush_interval`` seconds, sooner when a
+batch fills) and on ``close``. The explicit ``track_usage_event`` (an agent reporting an event
+through MCP) is different: it is acknowledged, so it is written and committed before returning
+and survives the process being killed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import inspect
+import logging
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, ParamSpec, Self, TypeVar
+
+from courtside.model import CourtsideError, utcnow
+from courtside.storage.db import Database
+from courtside.storage.usage import insert_event, insert_events
+from courtside.usage.events import Interface, Outcome, UsageEvent, make_event
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(slots=True)
+class CallRecord:
+    """What a tracked call may say about itself while it runs (the handle ``track`` yields)."""
+
+    formula: str | None = None
+    resource: str | None = None
+    cache_hit: bool | None = None
+    items: int | None = None
+    client: str | None = None
+    outcome: Outcome | None = None
+    error_code: str | None = None
+
+    def fail(self, code: str, *, timeout: bool = False) -> None:
+        """Mark the call failed without raising (e.g. a handler that returns an error reply)."""
+        self.outcome = Outcome.TIMEOUT if timeout else Outcome.ERROR
+        self.error_code = code
+
+
+@dataclass(slots=True)
+class TrackerStats:
+    """Counters of one tracker since it was created."""
+
+    recorded: int = 0
+    written: int = 0
+    dropped: int = 0
+    flushes: int = 0
+    flush_errors: int = 0
+    pending: int = 0
+
+
+def classify(exc: BaseException) -> tuple[Outcome, str]:
+    """The outcome and error code a raised exception stands for."""
+    if isinstance(exc, TimeoutError):
+        return Outcome.TIMEOUT, "timeout"
+    if isinstance(exc, CourtsideError):
+        return Outcome.ERROR, exc.code
+    if type(exc).__name__ == "CancelledError":
+        return Outcome.ERROR, "cancelled"
+    return Outcome.ERROR, type(exc).__name__
+
+
+class UsageTracker:
+    """Buffers usage events in memory and writes them to the database in batches.
+
+    Use as a context manager (``with UsageTracker(db) as tracker:``) or call ``start`` and
+    ``close``. ``close`` (also run at interpreter exit) writes whatever is still buffered.
+    """
+
+    def __init__(self, db: Database | str, *, flush_interval: float = 1.0,
+                 batch_size: int = 500, max_buffer: int = 100_000, migrate: bool = True) -> None:
+        if flush_interval <= 0 or batch_size <= 0 or max_buffer <= 0:
+            raise ValueError("flush_interval, batch_size and max_buffer must be positive")
+        self.db = Database(db) if isinstance(db, str) else db
+        if migrate:
+            self.db.migrate()
+        self.flush_interval = flush_interval
+        self.batch_size = batch_size
+        self.max_buffer = max_buffer
+        self.stats = TrackerStats()
+        self._buffer: deque[dict[str, Any]] = deque()
+        self._flush_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._atexit: Callable[[], None] | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> Self:
+        """Start the background flusher (idempotent)."""
+        if self._thread is None or not self._thread.is_alive():
+            self._stopping.clear()
+            self._thread = threading.Thread(target=self._run, name="courtside-usage-flush",
+                                            daemon=True)
+            self._thread.start()
+            self._atexit = functools.partial(_close_weak, weakref.ref(self))
+            atexit.register(self._atexit)
+        return self
+
+    def close(self) -> None:
+        """Stop the flusher and write everything still buffered."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        if self._atexit is not None:
+            atexit.unregister(self._atexit)
+            self._atexit = None
+        self.flush()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ recording
+
+    def record(self, event: UsageEvent) -> None:
+        """Buffer one event; it reaches the database with the next flush."""
+        if len(self._buffer) >= self.max_buffer:
+            # The database has been unreachable for a while: keep the process healthy.
+            self.stats.dropped += 1
+            return
+        self._buffer.append(event.to_row())
+        self.stats.recorded += 1
+        if len(self._buffer) >= self.batch_size:
+            self._wake.set()
+
+    def track_usage_event(self, event: UsageEvent | None = None, **fields: Any) -> int:
+        """Write one event now and return its id: acknowledged events survive a crash.
+
+        Pass a ``UsageEvent`` or the keyword arguments of ``make_event``.
+        """
+        if event is None:
+            event = make_event(**fields)
+        elif fields:
+            raise TypeError("pass either a UsageEvent or keyword fields, not both")
+        event_id = insert_event(self.db, event.to_row())
+        self.stats.recorded += 1
+        self.stats.written += 1
+        return event_id
+
+    @contextmanager
+    def track(self, tool: str, *, interface: Interface | str = Interface.PYTHON,
+              client: str | None = None, formula: str | None = None,
+              resource: str | None = None) -> Iterator[CallRecord]:
+        """Time the ``with`` body and record it as one call; exceptions are recorded and re-raised."""
+        call = CallRecord(formula=formula, resource=resource, client=client)
+        started_at = utcnow()
+        t0 = time.perf_counter()
+        try:
+            yield call
+        except BaseException as exc:
+            if call.outcome is None:
+                call.outcome, call.error_code = classify(exc)
+            raise
+        finally:
+            duration = (time.perf_counter() - t0) * 1000.0
+            self.record(UsageEvent(
+                client=call.client or "anonymous", interface=Interface(interface), tool=tool,
+                started_at=started_at, duration_ms=duration,
+                outcome=call.outcome or Outcome.OK, formula=call.formula,
+                resource=call.resource, error_code=call.error_code,
+                cache_hit=call.cache_hit, items=call.items))
+
+    def tracked(self, tool: str | None = None, *, interface: Interface | str = Interface.PYTHON,
+                client: str | None = None,
+                formula_arg: str | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
+        """Decorate a function (sync or async) so every call is tracked.
+
+        ``formula_arg`` names a keyword argument whose value is the formula computed.
+        """
+
+        def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+            name = tool or fn.__name__
+
+            def formula_of(kwargs: dict[str, Any]) -> str | None:
+                value = kwargs.get(formula_arg) if formula_arg else None
+                return value if isinstance(value, str) else None
+
+            if inspect.iscoroutinefunction(fn):
+                @functools.wraps(fn)
+                async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+                    with self.track(name, interface=interface, client=client,
+                                    formula=formula_of(kwargs)):
+                        return await fn(*args, **kwargs)
+
+                return async_wrapper  # type: ignore[return-value]
+
+            @functools.wraps(fn)
+            def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+                with self.track(name, interface=interface, client=client,
+                                formula=formula_of(kwargs)):
+                    return fn(*args, **kwargs)
+
+            return wrapper
+
+        return decorate
+
+    # ------------------------------------------------------------------ flushing
+
+    @property
+    def pending(self) -> int:
+        """Events buffered and not yet written."""
+        return len(self._buffer)
+
+    def flush(self) -> int:
+        """Write every buffered event now; returns how many were written."""
+        written = 0
+        with self._flush_lock:
+            while self._buffer:
+                batch: list[dict[str, Any]] = []
+                while self._buffer and len(batch) < self.batch_size:
+                    batch.append(self._buffer.popleft())
+                try:
+                    insert_events(self.db, batch)
+                except Exception as exc:
+                    # Keep the events for the next attempt, in their order.
+                    self._buffer.extendleft(reversed(batch))
+                    self.stats.flush_errors += 1
+                    log.warning("usage: could not write %d events (%s); will retry",
+                                len(batch), exc)
+                    break
+                written += len(batch)
+                self.stats.written += len(batch)
+                self.stats.flushes += 1
+        self.stats.pending = len(self._buffer)
+        return written
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(self.flush_interval)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception:  # never let the flusher die: calls keep being recorded
+                log.exception("usage: flush failed")
+
+
+def _close_weak(ref: weakref.ref[UsageTracker]) -> None:
+    tracker = ref()
+    if tracker is not None:
+        tracker.close()
