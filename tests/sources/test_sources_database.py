@@ -1,0 +1,117 @@
+"""DATABASE source: single SELECT only, read-only connections, incremental cursor.
+
+Run for real against SQLite and the machine's PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from courtside.model import ConfigError
+from courtside.sources.database import DatabaseSource
+from courtside.sources.errors import SourceError
+from courtside.sources.sqlguard import ensure_single_select
+
+
+@pytest.mark.parametrize("sql", [
+    "DELETE FROM box",
+    "SELECT 1; DROP TABLE box",
+    "select * from box; delete from box;",
+    "WITH x AS (DELETE FROM box RETURNING *) SELECT * FROM x",
+    "SELECT * INTO copy FROM box",
+    "UPDATE box SET pts = 0",
+    "PRAGMA writable_schema = 1",
+    "",
+    "SELECT 1 /* unterminated",
+])
+def test_anything_but_one_select_is_rejected(sql):
+    with pytest.raises(ConfigError):
+        ensure_single_select(sql)
+
+
+def test_keywords_inside_literals_and_comments_are_fine():
+    sql = "SELECT 'drop table; delete' AS note, \"update\" FROM box -- insert\n;"
+    assert ensure_single_select(sql) == sql.rstrip().rstrip(";").rstrip()
+    assert ensure_single_select("WITH t AS (SELECT 1 AS a) SELECT a FROM t")
+
+
+def make_rows(conn, table: str, first: int, n: int) -> None:
+    for i in range(first, first + n):
+        conn.execute(text(f"INSERT INTO {table} (id, game_id, player_id, pts, fgm, fga) "
+                          "VALUES (:i, :g, :p, :pts, :fgm, :fga)"),
+                     {"i": i, "g": f"g{i // 10}", "p": i, "pts": 2 * i % 30, "fgm": i % 10,
+                      "fga": i % 10 + 3})
+
+
+async def check_incremental(url: str, table: str) -> None:
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, game_id TEXT, "
+                          "player_id INTEGER, pts INTEGER, fgm INTEGER, fga INTEGER)"))
+        make_rows(conn, table, 1, 5)
+    try:
+        src = DatabaseSource("db", url, f"SELECT id, game_id, player_id, pts, fgm, fga FROM {table}",
+                             cursor_column="id", key=["game_id", "player_id"],
+                             mapping={"pts": "PTS", "fgm": "FGM", "fga": "FGA"})
+        first = await src.fetch()
+        assert [r.values["id"] for r in first.rows] == [1, 2, 3, 4, 5]
+        assert first.rows[2].values["PTS"] == 6.0 and first.rows[2].key == "g0|3"
+        assert src.state() == {"cursor": 5}
+        assert (await src.fetch()).rows == []
+        with admin.begin() as conn:
+            make_rows(conn, table, 6, 3)
+        assert [r.values["id"] for r in (await src.fetch()).rows] == [6, 7, 8]
+        # A restarted source resumes after the persisted cursor.
+        again = DatabaseSource("db", url, f"SELECT * FROM {table}", cursor_column="id")
+        again.restore({"cursor": 7})
+        assert [r.values["id"] for r in (await again.fetch()).rows] == [8]
+        await again.aclose()
+        await src.aclose()
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP TABLE {table}"))
+        admin.dispose()
+
+
+async def test_sqlite_incremental(tmp_path):
+    await check_incremental(f"sqlite:///{tmp_path / 'games.db'}", "box")
+
+
+@pytest.mark.postgres
+async def test_postgres_incremental(postgres_url):
+    await check_incremental(postgres_url, f"box_{uuid.uuid4().hex[:8]}")
+
+
+async def test_sqlite_connection_is_read_only_even_past_the_guard(tmp_path):
+    url = f"sqlite:///{tmp_path / 'games.db'}"
+    eng = create_engine(url)
+    with eng.begin() as conn:
+        conn.execute(text("CREATE TABLE box (id INTEGER)"))
+    eng.dispose()
+    src = DatabaseSource("db", url, "SELECT * FROM box")
+    with src._engine.connect() as conn, pytest.raises(Exception, match="readonly"):
+        conn.execute(text("INSERT INTO box VALUES (1)"))
+    await src.aclose()
+
+
+@pytest.mark.postgres
+async def test_postgres_session_is_read_only_even_past_the_guard(postgres_url):
+    src = DatabaseSource("db", postgres_url, "SELECT 1 AS one")
+    with src._engine.connect() as conn, pytest.raises(Exception, match="read-only"):
+        conn.execute(text("CREATE TABLE courtside_should_not_exist (id int)"))
+    assert [r.values["one"] for r in (await src.fetch()).rows] == [1]
+    await src.aclose()
+
+
+async def test_query_errors_are_clear(tmp_path):
+    url = f"sqlite:///{tmp_path / 'games.db'}"
+    create_engine(url).connect().close()
+    src = DatabaseSource("db", url, "SELECT * FROM missing_table")
+    with pytest.raises(SourceError, match="no such table: missing_table"):
+        await src.fetch()
+    await src.aclose()
+    with pytest.raises(ConfigError, match="in-memory"):
+        DatabaseSource("db", "sqlite://", "SELECT 1")
