@@ -46,6 +46,8 @@ class Patterns:
     resources: list[dict[str, Any]]
     batch: dict[str, Any]
     clients: list[str] = field(default_factory=list)
+    used_tools: list[str] = field(default_factory=list)
+    used_formulas: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (datetimes as ISO strings)."""
@@ -246,6 +248,8 @@ def compute_patterns(df: pl.DataFrame, period: Period, *, top: int = 10,
         resources=_gaps(df, "resource", top),
         batch=_batch(df),
         clients=sorted(df["client"].unique().to_list()) if total else [],
+        used_tools=sorted(df["tool"].unique().to_list()) if total else [],
+        used_formulas=sorted(df["formula"].drop_nulls().unique().to_list()) if total else [],
     )
 
 
