@@ -1,0 +1,59 @@
+"""Reading a job's persisted results and errors back as one table, and writing them out."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from courtside.batch.chunks import ERRORS_DIR, RESULTS_DIR, ROW_INDEX
+from courtside.batch.rowerrors import ERROR_SCHEMA
+from courtside.model import ConfigError
+
+
+def _files(job_dir: Path | str, kind: str) -> list[Path]:
+    # Chunk files are named by zero-padded chunk index: name order is row order.
+    folder = Path(job_dir) / kind
+    return sorted(folder.glob("[0-9]*.parquet")) if folder.is_dir() else []
+
+
+def scan_results(job_dir: Path | str) -> pl.LazyFrame:
+    """Every finished chunk's rows, in input order, with ``row_index`` first."""
+    files = _files(job_dir, RESULTS_DIR)
+    if not files:
+        return pl.LazyFrame(schema={ROW_INDEX: pl.Int64})
+    return pl.concat([pl.scan_parquet(f) for f in files], how="diagonal_relaxed")
+
+
+def scan_errors(job_dir: Path | str) -> pl.LazyFrame:
+    """Every per-row error entry (row_index, formula, reason), in row order."""
+    files = _files(job_dir, ERRORS_DIR)
+    if not files:
+        return pl.LazyFrame(schema=ERROR_SCHEMA)
+    return pl.concat([pl.scan_parquet(f) for f in files])
+
+
+def write_frame(frame: pl.LazyFrame | pl.DataFrame, target: str | Path) -> None:
+    """Write by extension: .csv, .parquet, .json, .ndjson/.jsonl; ``-`` is CSV on stdout.
+
+    Lazy frames are streamed to CSV, Parquet and NDJSON without being held in memory.
+    """
+    lazy = frame.lazy()
+    if str(target) == "-":
+        lazy.collect().write_csv(sys.stdout)
+        return
+    path = Path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        lazy.sink_csv(path)
+    elif suffix in (".parquet", ".pq"):
+        lazy.sink_parquet(path)
+    elif suffix in (".ndjson", ".jsonl"):
+        lazy.sink_ndjson(path)
+    elif suffix == ".json":
+        lazy.collect().write_json(path)
+    else:
+        raise ConfigError(f"cannot write {path}: unknown extension {suffix!r}; "
+                          "use .csv, .parquet, .json or .ndjson (or - for stdout)")

@@ -1,0 +1,71 @@
+"""Per-row errors: a null formula result becomes an entry (row index, formula, reason).
+
+Rows are never dropped: the result keeps its null and the error table says why. The reason
+comes from an ``Explainer`` (the compiled formula's ``explain``); rows whose inputs are
+identical share one explanation, so a season of zero-attempt rows costs one call per pattern.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import polars as pl
+
+ERROR_SCHEMA = {"row_index": pl.Int64, "formula": pl.String, "reason": pl.String}
+
+
+class Explainer(Protocol):
+    """Says why one row's formula value is null."""
+
+    def values(self, frame: pl.DataFrame, context: Any) -> pl.DataFrame:
+        """The rows' values as the formulas see them (canonical names, context joined)."""
+
+    def inputs(self, formula: str) -> Sequence[str] | None:
+        """The input columns the formula reads (None: every column)."""
+
+    def explain(self, formula: str, values: dict[str, Any], context: Any) -> str | None:
+        """The reason for a null, or None when the value is not null."""
+
+
+def default_reason(formula: str) -> str:
+    """The reason given when no explainer can say more."""
+    return f"{formula} is null: an input is null or a denominator is zero"
+
+
+def row_errors(frame_in: pl.DataFrame, out: pl.DataFrame, formula_columns: Sequence[str],
+               explainer: Explainer | None, *, context: Any = None) -> pl.DataFrame:
+    """One entry per (row, formula) whose result is null; ``out`` carries ``row_index``."""
+    parts: list[pl.DataFrame] = []
+    for formula in formula_columns:
+        nulls = out.select(pl.col(formula).is_null()).to_series()
+        if not nulls.any():
+            continue
+        rows = out.filter(nulls).get_column("row_index")
+        if explainer is None:
+            reasons = pl.Series("reason", [default_reason(formula)] * rows.len(), pl.String)
+        else:
+            reasons = _explained(frame_in.filter(nulls), formula, explainer, context)
+        parts.append(pl.DataFrame({"row_index": rows,
+                                   "formula": pl.Series([formula] * rows.len(), dtype=pl.String),
+                                   "reason": reasons}))
+    if not parts:
+        return pl.DataFrame(schema=ERROR_SCHEMA)
+    return pl.concat(parts).cast(ERROR_SCHEMA)  # type: ignore[arg-type]
+
+
+def _explained(failed: pl.DataFrame, formula: str, explainer: Explainer,
+               context: Any) -> pl.Series:
+    failed = explainer.values(failed, context)
+    wanted = explainer.inputs(formula)
+    columns = [c for c in (wanted or failed.columns) if c in failed.columns]
+    cache: dict[tuple[Any, ...], str] = {}
+    reasons: list[str] = []
+    for row in failed.select(columns).iter_rows():
+        reason = cache.get(row)
+        if reason is None:
+            reason = explainer.explain(formula, dict(zip(columns, row, strict=True)), context)
+            reason = reason or default_reason(formula)
+            cache[row] = reason
+        reasons.append(reason)
+    return pl.Series("reason", reasons, dtype=pl.String)

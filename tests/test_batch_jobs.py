@@ -1,0 +1,296 @@
+"""Batch jobs end to end on the real 2023-24 player box scores: executors, context, errors,
+progress, cancellation, timeouts, restarts, bad inputs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from batch_support import compute as COMPUTE
+from batch_support import derive as DERIVE
+from batch_support import slow_compute
+from courtside.batch.inputs import QuerySource
+from courtside.batch.jobs import JobManager
+from courtside.batch.process import process_batch_calculations
+from courtside.model import BatchStatus, DataError
+from courtside.storage.db import Database
+from courtside.storage.jobs import JobStore
+
+FORMULAS = ["TS_PCT", "EFG_PCT", "TOV_PCT", "GAME_SCORE", "FTA_RATE", "FG3A_RATE", "USG_PCT"]
+ROWS = 25_143
+
+
+@pytest.fixture(scope="module")
+def boxscores(shared_data: Path) -> Path:
+    return shared_data / "boxscores" / "player_boxscores_2023-24.csv"
+
+
+@pytest.fixture(scope="module")
+def season(boxscores: Path) -> pl.DataFrame:
+    return pl.read_csv(boxscores, infer_schema_length=10_000)
+
+
+@pytest.fixture(scope="module")
+def expected(season: pl.DataFrame) -> pl.DataFrame:
+    """One ``compute`` over the whole season: what every chunked run must equal."""
+    return COMPUTE(season, FORMULAS)
+
+
+def make_manager(tmp: Path, **kwargs) -> JobManager:
+    kwargs.setdefault("compute", COMPUTE)
+    kwargs.setdefault("derive", DERIVE)
+    return JobManager(f"sqlite:///{tmp / 'jobs.db'}", tmp / "data", **kwargs)
+
+
+@pytest.fixture
+def manager(tmp_path: Path):
+    m = make_manager(tmp_path)
+    yield m
+    m.close()
+
+
+def check_equal(results: pl.DataFrame, expected: pl.DataFrame) -> None:
+    assert results["row_index"].to_list() == list(range(expected.height))
+    assert_frame_equal(results.drop("row_index"), expected, check_exact=True)
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        yield client
+
+
+def test_every_executor_equals_one_shot_compute(manager, boxscores, season, expected,
+                                                dask_client) -> None:
+    runs = {
+        "sequential": manager.submit(boxscores, FORMULAS, batch_size=4_000),
+        "parallel-processes": manager.submit(boxscores, FORMULAS, executor="parallel",
+                                             batch_size=4_000, workers=2),
+        "parallel-threads": manager.submit(season, FORMULAS, executor="parallel",
+                                           batch_size=4_000, workers=2),
+        "dask": manager.submit(boxscores, FORMULAS, executor="dask", batch_size=4_000,
+                               cluster=dask_client),
+    }
+    for name, job in runs.items():
+        assert job.status is BatchStatus.COMPLETED, (name, job.error)
+        assert (job.total_rows, job.processed_rows, job.chunks_total) == (ROWS, ROWS, 7), name
+        check_equal(manager.results(job.job_id), expected)
+    # USG_PCT needs team totals per game: chunks cut through games, so equality above shows
+    # the context was derived over the whole input, not per chunk.
+    per_chunk = pl.concat([COMPUTE(season.slice(o, 4_000), FORMULAS)
+                           for o in range(0, ROWS, 4_000)])
+    assert not per_chunk["USG_PCT"].equals(expected["USG_PCT"])
+    # Hand-computed: Kelly Oubre Jr., PHI at SAS 2024-04-07: 26 PTS, 22 FGA, 2 FTA.
+    row = manager.results(runs["dask"].job_id).filter(
+        (pl.col("Player") == "Kelly Oubre Jr.") & (pl.col("Date") == "04/07/2024"))
+    assert row["TS_PCT"].item() == pytest.approx(26 / (2 * (22 + 0.44 * 2)))
+
+
+def test_null_results_become_row_errors_and_no_row_is_dropped(manager, season) -> None:
+    result = process_batch_calculations(season, ["TS_PCT", "FTA_RATE"], batch_size=3_000,
+                                        manager=manager)
+    zero_tsa = season.with_row_index("i").filter((pl.col("FGA") == 0) & (pl.col("FTA") == 0))
+    zero_fga = season.with_row_index("i").filter(pl.col("FGA") == 0)
+    assert zero_tsa.height == 1_269 and zero_fga.height == 1_412
+    assert result.results.height == ROWS
+    assert result.job.failed_rows == zero_fga.height  # rows with any null formula
+    ts = result.errors.filter(pl.col("formula") == "TS_PCT")
+    assert ts["row_index"].to_list() == zero_tsa["i"].cast(pl.Int64).to_list()
+    assert result.results.filter(pl.col("row_index").is_in(ts["row_index"].implode()))[
+        "TS_PCT"].null_count() == ts.height
+    assert result.errors.filter(pl.col("formula") == "FTA_RATE").height == zero_fga.height
+    assert all(r for r in result.errors["reason"])
+
+
+def test_progress_reaches_callback_and_job_topic(tmp_path, season) -> None:
+    published: list[tuple[str, dict]] = []
+    manager = make_manager(tmp_path, publish=lambda t, m: published.append((t, m)))
+    events = []
+    job = manager.submit(season, ["TS_PCT"], batch_size=5_000, progress_callback=events.append)
+    manager.close()
+    done = [e.processed_rows for e in events if e.status is BatchStatus.PROCESSING]
+    assert done == [0, 5_000, 10_000, 15_000, 20_000, 25_000, ROWS]
+    assert events[-1].status is BatchStatus.COMPLETED and events[-1].fraction == 1.0
+    assert events[-1].rows_per_second and events[-1].rows_per_second > 0
+    assert events[-2].eta_seconds == 0
+    assert {t for t, _ in published} == {f"jobs:{job.job_id}"}
+    assert [m["processed_rows"] for _, m in published] == [*done, ROWS]
+
+
+def test_cancel_stops_within_a_chunk_keeps_results_and_resumes(tmp_path, season,
+                                                               expected) -> None:
+    manager = make_manager(tmp_path, compute=slow_compute)
+    job_ids = []
+
+    def cancel_after_first(event) -> None:
+        if event.chunks_done == 1:
+            manager.cancel(event.job_id)
+
+    job = manager.submit(season, FORMULAS, batch_size=2_000, progress_callback=cancel_after_first)
+    job_ids.append(job.job_id)
+    assert job.status is BatchStatus.CANCELLED
+    assert job.chunks_done == 1 and job.chunks_total == 13
+    assert "cancelled" in job.error and "1 of 13 chunks" in job.error and "kept" in job.error
+    partial = manager.results(job.job_id)
+    check_equal(partial, expected.head(2_000))
+    resumed = manager.resume(job.job_id)
+    assert resumed.status is BatchStatus.COMPLETED and resumed.processed_rows == ROWS
+    check_equal(manager.results(job.job_id), expected)
+    manager.close()
+
+
+def test_cancel_from_another_manager_reaches_a_background_job(tmp_path, boxscores) -> None:
+    runner = make_manager(tmp_path, compute=slow_compute)
+    job = runner.submit(boxscores, ["TS_PCT"], batch_size=1_000, wait=False)
+    other = make_manager(tmp_path)  # as `courtside batch cancel` in another terminal would
+    deadline = time.monotonic() + 20
+    while other.status(job.job_id).chunks_done < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    other.cancel(job.job_id)
+    final = runner.wait(job.job_id, timeout=20)
+    assert final.status is BatchStatus.CANCELLED
+    assert 1 <= final.chunks_done < final.chunks_total
+    runner.close()
+    other.close()
+
+
+@pytest.mark.parametrize("executor", ["sequential", "parallel"])
+def test_timeout_fails_the_job_with_the_reason_and_keeps_finished_chunks(
+        tmp_path, season, expected, executor) -> None:
+    manager = make_manager(tmp_path, compute=slow_compute)
+    job = manager.submit(season, FORMULAS, executor=executor, batch_size=2_000,
+                         timeout_seconds=0.5, workers=2)
+    assert job.status is BatchStatus.FAILED
+    assert "timed out after 0.5 s" in job.error and "kept" in job.error
+    assert 1 <= job.chunks_done < job.chunks_total
+    partial = manager.results(job.job_id)
+    assert partial.height == job.processed_rows
+    assert_frame_equal(partial.drop("row_index"),
+                       expected[partial["row_index"].to_list()], check_exact=True)
+    manager.close()
+
+
+def test_jobs_and_results_survive_a_restart(tmp_path, boxscores, expected) -> None:
+    first = make_manager(tmp_path)
+    job = first.submit(boxscores, FORMULAS, batch_size=10_000)
+    first.close()
+    again = make_manager(tmp_path)
+    [listed] = again.list()
+    assert listed.job_id == job.job_id and listed.status is BatchStatus.COMPLETED
+    assert (listed.processed_rows, listed.chunks_done, listed.formulas) == (ROWS, 3, FORMULAS)
+    check_equal(again.results(job.job_id), expected)
+    again.close()
+
+
+KILLED_RUN = """
+import sys
+from batch_support import slow_compute, derive
+from courtside.batch.jobs import JobManager
+m = JobManager(sys.argv[1], sys.argv[2], compute=slow_compute, derive=derive)
+m.submit(sys.argv[3], {formulas!r}, batch_size=1000)
+"""
+
+
+def test_kill_9_mid_job_then_restart_shows_failed_and_resume_completes(
+        tmp_path, boxscores, expected) -> None:
+    url, data_dir = f"sqlite:///{tmp_path / 'jobs.db'}", tmp_path / "data"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).parent), str(Path(__file__).parents[1] / "src")])}
+    script = textwrap.dedent(KILLED_RUN.format(formulas=FORMULAS))
+    proc = subprocess.Popen([sys.executable, "-c", script, url, str(data_dir), str(boxscores)],
+                            env=env)
+    db = Database(url)
+    store = JobStore(db)
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            jobs = store.list() if (tmp_path / "jobs.db").exists() else []
+            if jobs and jobs[0].job.chunks_done >= 3:
+                break
+            assert proc.poll() is None, "the job process ended before it could be killed"
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    db.dispose()
+
+    restarted = make_manager(tmp_path)
+    [job] = restarted.list()
+    assert job.status is BatchStatus.FAILED
+    assert f"pid {proc.pid}" in job.error and "stopped before it finished" in job.error
+    assert 3 <= job.chunks_done < 26 and job.processed_rows == job.chunks_done * 1_000
+    assert f"{job.chunks_done} of 26 chunks" in job.error
+    done_before = job.chunks_done
+    events = []
+    resumed = restarted.resume(job.job_id, progress_callback=events.append)
+    assert resumed.status is BatchStatus.COMPLETED and resumed.processed_rows == ROWS
+    assert resumed.chunks_done == 26
+    assert events[0].processed_rows == done_before * 1_000  # continued, not restarted
+    check_equal(restarted.results(job.job_id), expected)
+    restarted.close()
+
+
+def test_corrupt_and_missing_inputs_fail_the_job_with_a_clear_reason(tmp_path,
+                                                                     manager) -> None:
+    broken = tmp_path / "season.parquet"
+    broken.write_bytes(b"PAR1 this is not a parquet file")
+    job = manager.submit(broken, ["TS_PCT"])
+    assert job.status is BatchStatus.FAILED and job.processed_rows == 0
+    assert f"cannot read {broken} as PARQUET" in job.error
+    assert "Check that the file is complete" in job.error
+    missing = manager.submit(tmp_path / "nope" / "*.csv", ["TS_PCT"])
+    assert missing.status is BatchStatus.FAILED and "no file matches" in missing.error
+    with pytest.raises(DataError, match="cannot read"):
+        process_batch_calculations(broken, ["TS_PCT"], manager=manager)
+
+
+@pytest.mark.parametrize("executor", ["sequential", "parallel"])
+def test_a_failing_chunk_fails_the_job_naming_its_rows_and_keeps_the_others(
+        tmp_path, manager, season, expected, executor) -> None:
+    bad = season.head(15_000).with_columns(pl.col("Points").cast(pl.String))
+    bad = bad.with_columns(pl.when(pl.int_range(pl.len()) == 12_345).then(pl.lit("abc"))
+                           .otherwise(pl.col("Points")).alias("Points"))
+    path = tmp_path / "bad.csv"
+    bad.write_csv(path)
+    job = manager.submit(path, FORMULAS, executor=executor, batch_size=5_000, workers=2)
+    assert job.status is BatchStatus.FAILED
+    assert f"chunk 2 (input rows 10000 to 14999 of {path}) " in job.error
+    assert "could not be read" in job.error and "'Points'" in job.error
+    assert "2 of 3 chunks" in job.error
+    # USG_PCT's context covers the whole input, which cannot be read past row 12,345, so
+    # the check is on context-free formulas of the chunks that finished.
+    kept = manager.results(job.job_id)
+    assert kept["row_index"].to_list() == list(range(10_000))
+    assert_frame_equal(kept.select(FORMULAS[:6]), expected.head(10_000).select(FORMULAS[:6]),
+                       check_exact=True)
+
+
+def test_query_input_and_read_only_guard(tmp_path, manager, season, expected) -> None:
+    db_path = tmp_path / "box.db"
+    season.write_database("box", f"sqlite:///{db_path}", engine="sqlalchemy")
+    url = f"sqlite:///{db_path}"
+    job = manager.submit(QuerySource(url, "SELECT * FROM box"), FORMULAS, batch_size=8_000)
+    assert job.status is BatchStatus.COMPLETED, job.error
+    assert job.input.startswith(f"query on {url}")
+    check_equal(manager.results(job.job_id), expected)
+    for query in ("DELETE FROM box", "SELECT 1; DROP TABLE box"):
+        bad = manager.submit(QuerySource(url, query), ["TS_PCT"])
+        assert bad.status is BatchStatus.FAILED and "single read-only SELECT" in bad.error
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM box").fetchone()[0] == ROWS
