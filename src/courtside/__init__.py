@@ -11,6 +11,8 @@ __version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
     # name -> module that defines it
+    "compute": "courtside.batch.compute",
+    "derive_context": "courtside.batch.compute",
 }
 
 

@@ -1,0 +1,223 @@
+"""``compute``: formulas over a whole table in one lazy Polars query.
+
+Flow: read/convert the input -> map it to canonical names (preset, ``--map``) -> optionally
+aggregate players to teams -> derive only the context the formulas need (team, opponent,
+league totals; steps such as PER's league aPER), merged with what the caller supplies ->
+one ``select`` of every compiled expression.
+
+For chunked execution, derive the context once over the whole input with
+:func:`derive_context` and pass it to :func:`compute` for each chunk (``context=``): a chunk
+then derives nothing, so its values equal those of a single run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from courtside.formulas.catalog import STATS, Catalog, default_catalog
+from courtside.formulas.context import Context, Keys, attach, base_rows, build_context
+from courtside.model import ConfigError, DataError
+from courtside.sources.presets import (
+    PreparedTable,
+    guess_preset,
+    live_boxscore_table,
+    prepare,
+)
+from courtside.sources.tables import read_table
+
+__all__ = ["Prepared", "compute", "derive_context", "load", "resolve_formulas"]
+
+Data = pl.DataFrame | pl.LazyFrame | Any  # also pandas frames, paths and liveData documents
+LEVELS = ("player", "team")
+
+
+@dataclass(slots=True)
+class Prepared:
+    """An input ready for formulas: canonical rows, output id columns, keys, own context."""
+
+    rows: pl.DataFrame
+    passthrough: list[str]
+    keys: Keys
+    context: Context | None
+    catalog: Catalog
+    preset: str | None = None
+
+    def hint(self) -> str:
+        """A preset suggestion when the caller gave none and the columns look like one."""
+        guess = guess_preset(self.rows.columns) if self.preset is None else None
+        return f" (the input looks like a {guess!r} table: add --preset {guess})" if guess else ""
+
+
+def resolve_formulas(formulas: str | Iterable[str], catalog: Catalog) -> list[str]:
+    """Formula ids from ids/aliases (a list, or one comma-separated text), deduplicated."""
+    items = formulas.split(",") if isinstance(formulas, str) else list(formulas)
+    ids: list[str] = []
+    for item in items:
+        item = item.strip()
+        if not item:
+            continue
+        fid = catalog.get(item).id
+        if fid not in ids:
+            ids.append(fid)
+    if not ids:
+        raise ConfigError("no formulas requested; name some, e.g. --formulas TS_PCT,USG_PCT,PER "
+                          "(`courtside formulas list` shows them)")
+    return ids
+
+
+def _catalog(define: Any, catalog: Catalog | None) -> Catalog:
+    base = catalog or default_catalog()
+    if define is None:
+        return base
+    if isinstance(define, Catalog):
+        return define
+    if isinstance(define, str):
+        define = [define]
+    if isinstance(define, Mapping):
+        define = list(define.items())
+    return base.define(define)
+
+
+def _frame(data: Data) -> pl.DataFrame:
+    if isinstance(data, pl.DataFrame):
+        return data
+    if isinstance(data, pl.LazyFrame):
+        return data.collect()
+    if isinstance(data, str | Path):
+        return read_table(data)
+    module = type(data).__module__
+    if module.startswith("pandas"):
+        try:
+            return pl.from_pandas(data)
+        except (TypeError, ValueError, pl.exceptions.PolarsError) as exc:
+            raise DataError(f"cannot convert the pandas frame: {exc}") from None
+    raise DataError(f"compute takes a Polars or pandas frame or a file path, not "
+                    f"{type(data).__name__}")
+
+
+def load(data: Data, *, preset: str | None = None, mapping: Any = None,
+         level: str = "player", define: Any = None, catalog: Catalog | None = None,
+         ) -> Prepared:
+    """Read and map an input (and aggregate it to teams for ``level="team"``)."""
+    if level not in LEVELS:
+        raise ConfigError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    cat = _catalog(define, catalog)
+    if preset is not None and preset.lower() == "nba-live":
+        if isinstance(data, pl.DataFrame | pl.LazyFrame):
+            table = prepare(_frame(data), "nba-live", mapping)
+        else:
+            table = live_boxscore_table(data)
+    else:
+        table = prepare(_frame(data), preset, mapping)
+    keys = Keys(team=table.team, game=table.game, partition=table.season)
+    given = Context(team=table.team_context) if table.team_context is not None else None
+    if level == "team":
+        table = _to_teams(table, keys)
+    return Prepared(rows=table.frame, passthrough=table.passthrough, keys=keys,
+                    context=given, catalog=cat, preset=preset)
+
+
+def _to_teams(table: PreparedTable, keys: Keys) -> PreparedTable:
+    """Player rows summed to one row per team group (the source's own team rows if any)."""
+    if table.team_rows is not None:
+        frame = table.team_rows
+        ids = [c for c in frame.columns if c not in STATS]
+        return PreparedTable(frame=frame, passthrough=ids, team=table.team, game=table.game,
+                             season=table.season, team_context=table.team_context)
+    if keys.team is None:
+        raise DataError("--level team needs a team column; map one with --map COLUMN=TEAM")
+    stats = [s for s in STATS if s in table.frame.columns]
+    frame = (base_rows(table.frame.lazy(), keys)
+             .group_by(list(keys.group), maintain_order=True)
+             .agg([pl.col(s).sum() for s in stats])
+             .collect())
+    return PreparedTable(frame=frame, passthrough=list(keys.group), team=table.team,
+                         game=table.game, season=table.season)
+
+
+def _given(prepared: Prepared, context: Context | Mapping[str, float] | None) -> Context | None:
+    if context is None:
+        return prepared.context
+    if isinstance(context, Mapping):
+        context = Context.of(**{str(k): float(v) for k, v in context.items()})
+    if not isinstance(context, Context):
+        raise ConfigError("context must be a courtside Context or a dict of values such as "
+                          "{'LG_PACE': 100.4}")
+    if prepared.context is None:
+        return context
+    return prepared.context.merge(context, prepared.keys)
+
+
+def _context(prepared: Prepared, ids: Sequence[str],
+             context: Context | Mapping[str, float] | None) -> Context | None:
+    try:
+        return build_context(prepared.rows, prepared.keys, prepared.catalog, ids,
+                             _given(prepared, context))
+    except DataError as exc:
+        raise DataError(f"{exc}{prepared.hint()}") from None
+
+
+def derive_context(data: Data, formulas: str | Iterable[str], *, preset: str | None = None,
+                   context: Context | Mapping[str, float] | None = None, define: Any = None,
+                   level: str = "player", mapping: Any = None,
+                   catalog: Catalog | None = None) -> Context | None:
+    """The context ``formulas`` need over the whole of ``data``, to pass to ``compute``.
+
+    Returns None when the formulas need no context. Pass the result as ``context=`` when
+    computing chunks of the same input: each chunk then uses the whole input's totals.
+    """
+    prepared = load(data, preset=preset, mapping=mapping, level=level, define=define,
+                    catalog=catalog)
+    ids = resolve_formulas(formulas, prepared.catalog)
+    return _context(prepared, ids, context)
+
+
+def compute(data: Data, formulas: str | Iterable[str], *, preset: str | None = None,
+            context: Context | Mapping[str, float] | None = None, define: Any = None,
+            level: str = "player", mapping: Any = None,
+            catalog: Catalog | None = None) -> pl.DataFrame:
+    """Compute formulas over a table; one output column per formula, named by its id.
+
+    Args:
+        data: a Polars or pandas frame, or a path (CSV, Parquet, JSON, NDJSON; with
+            ``preset="nba-live"`` a liveData boxscore JSON file).
+        formulas: ids or aliases (``["TS_PCT", "usg%"]`` or ``"TS_PCT,PER"``), custom names.
+        preset: the input's vocabulary: ``nba-stats``, ``nba-live`` or ``bbr``.
+        context: supplied context (a :class:`Context`, e.g. from :func:`derive_context`, or
+            constants such as ``{"LG_PACE": 100.4}``); it wins over derived values.
+        define: custom formulas: ``["MY_TS=PTS/(2*TSA)"]``, a dict, or a Catalog.
+        level: ``player`` (rows as given) or ``team`` (players summed to teams first).
+        mapping: ``{"SOURCE": "CANONICAL"}`` or ``["SOURCE=CANONICAL"]`` column mappings.
+
+    Returns:
+        Every input column that is not a stat (ids, names, team), then the formulas.
+    """
+    prepared = load(data, preset=preset, mapping=mapping, level=level, define=define,
+                    catalog=catalog)
+    ids = resolve_formulas(formulas, prepared.catalog)
+    return evaluate(prepared, ids, context)
+
+
+def evaluate(prepared: Prepared, ids: Sequence[str],
+             context: Context | Mapping[str, float] | None = None) -> pl.DataFrame:
+    """Compute resolved formula ids over a prepared input."""
+    cat = prepared.catalog
+    ctx = _context(prepared, ids, context)
+    provided = ctx.names(prepared.keys) if ctx is not None else set()
+    compiled = [cat.compile(fid, provided) for fid in ids]
+    columns = set(prepared.rows.columns)
+    lacking = sorted({name for c in compiled for name in c.inputs
+                      if name not in columns and name not in provided})
+    if lacking:
+        raise DataError(f"{', '.join(ids)} need {', '.join(lacking)}, which the input lacks "
+                        f"(its columns: {', '.join(prepared.rows.columns[:30])}); map them "
+                        "with --map SOURCE=CANONICAL or pick a preset (--preset bbr, "
+                        f"nba-stats, nba-live){prepared.hint()}")
+    passthrough = [c for c in prepared.passthrough if c not in ids]
+    lazy = attach(prepared.rows.lazy(), prepared.keys, ctx)
+    return lazy.select([*passthrough, *(c.expr for c in compiled)]).collect()

@@ -1,0 +1,159 @@
+"""``courtside.compute`` on small hand-made tables whose results are computed by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+import courtside
+from courtside.batch.compute import compute, derive_context
+from courtside.formulas.context import Context
+from courtside.model import ConfigError, DataError
+
+STATS = ["MIN", "PTS", "FGM", "FGA", "FG3M", "FG3A", "FTM", "FTA", "OREB", "DREB", "REB",
+         "AST", "STL", "BLK", "TOV", "PF"]
+
+
+def game_rows() -> pl.DataFrame:
+    """One game, two teams of two players each (minutes per team: 2 x 24, 'half' teams)."""
+    rows = [
+        # GAME_ID, TEAM, PLAYER, MIN PTS FGM FGA 3M 3A FTM FTA OR DR REB AST STL BLK TOV PF
+        ("G1", "AAA", "a1", 30, 20, 8, 15, 2, 5, 2, 2, 1, 5, 6, 4, 1, 0, 2, 3),
+        ("G1", "AAA", "a2", 18, 10, 4, 10, 0, 1, 2, 4, 3, 2, 5, 1, 0, 2, 1, 2),
+        ("G1", "BBB", "b1", 28, 15, 6, 14, 1, 4, 2, 3, 0, 7, 7, 6, 2, 1, 3, 1),
+        ("G1", "BBB", "b2", 20, 12, 5, 9, 2, 3, 0, 0, 2, 3, 5, 2, 1, 0, 0, 4),
+    ]
+    return pl.DataFrame(rows, schema=["GAME_ID", "TEAM_ABBREVIATION", "PLAYER_NAME", *STATS],
+                        orient="row")
+
+
+def test_output_keeps_ids_then_formulas_named_by_id() -> None:
+    out = compute(game_rows(), ["ts%", "EFG_PCT", "GAME_SCORE"])
+    assert out.columns == ["GAME_ID", "TEAM_ABBREVIATION", "PLAYER_NAME", "TS_PCT", "EFG_PCT",
+                           "GAME_SCORE"]
+    assert out["TS_PCT"][0] == pytest.approx(20 / (2 * (15 + 0.44 * 2)))
+    assert out["EFG_PCT"][3] == pytest.approx((5 + 1) / 9)
+
+
+def test_zero_division_gives_null_not_inf() -> None:
+    frame = game_rows().with_columns(pl.lit(0).alias("FGA"), pl.lit(0).alias("FTA"))
+    out = compute(frame, "TS_PCT,FTA_RATE")
+    assert out["TS_PCT"].null_count() == 4 and out["FTA_RATE"].null_count() == 4
+
+
+def test_team_and_opponent_totals_by_game() -> None:
+    out = compute(game_rows(), ["USG_PCT", "ORB_PCT", "STL_PCT"])
+    a1 = game_rows().row(0, named=True)
+    team_min, t_fga, t_fta, t_tov = 48, 25, 6, 3  # AAA's sums
+    usg = 100 * ((15 + 0.44 * 2 + 2) * (team_min / 5)) / (30 * (t_fga + 0.44 * t_fta + t_tov))
+    assert out["USG_PCT"][0] == pytest.approx(usg)
+    # ORB%: AAA's OREB 4, BBB's DREB 10
+    assert out["ORB_PCT"][0] == pytest.approx(100 * (a1["OREB"] * team_min / 5) / (30 * (4 + 10)))
+    # STL% uses the possessions estimate of both sides.
+    aaa = {"FGA": 25, "FTA": 6, "OREB": 4, "DREB": 7, "FGM": 12, "TOV": 3}
+    bbb = {"FGA": 23, "FTA": 3, "OREB": 2, "DREB": 10, "FGM": 11, "TOV": 3}
+
+    def side(t: dict, o: dict) -> float:
+        return (t["FGA"] + 0.4 * t["FTA"] - 1.07 * (t["OREB"] / (t["OREB"] + o["DREB"]))
+                * (t["FGA"] - t["FGM"]) + t["TOV"])
+
+    poss = 0.5 * (side(aaa, bbb) + side(bbb, aaa))
+    assert out["STL_PCT"][0] == pytest.approx(100 * (1 * team_min / 5) / (30 * poss))
+
+
+def test_pie_shares_sum_to_one_per_game() -> None:
+    out = compute(game_rows(), ["PIE"])
+    assert out["PIE"].sum() == pytest.approx(1.0)
+
+
+def test_pandas_and_files_give_the_same_result(tmp_path: Path) -> None:
+    frame = game_rows()
+    expected = compute(frame, ["TS_PCT", "USG_PCT"])
+    assert compute(frame.to_pandas(), ["TS_PCT", "USG_PCT"]).equals(expected)
+    assert isinstance(frame.to_pandas(), pd.DataFrame)
+    for name in ("t.csv", "t.parquet", "t.ndjson"):
+        path = tmp_path / name
+        getattr(frame, {"csv": "write_csv", "parquet": "write_parquet",
+                        "ndjson": "write_ndjson"}[name.split(".")[1]])(path)
+        assert compute(path, ["TS_PCT", "USG_PCT"]).equals(expected)
+    assert courtside.compute(frame, ["TS_PCT", "USG_PCT"]).equals(expected)
+
+
+def test_chunks_with_the_whole_inputs_context_equal_one_run() -> None:
+    frame = game_rows()
+    ids = ["USG_PCT", "AST_PCT", "DRB_PCT", "PER"]
+    whole = compute(frame, ids)
+    context = derive_context(frame, ids)
+    assert context is not None and context.team is not None
+    parts = [compute(frame.slice(i, 1), ids, context=context) for i in range(frame.height)]
+    # Equal up to float rounding (Polars may order the arithmetic differently per frame).
+    assert_frame_equal(pl.concat(parts), whole, rel_tol=1e-12)
+    # Without it a one-row chunk sees a one-player team, which changes USG%.
+    assert compute(frame.slice(0, 1), ids)["USG_PCT"][0] != pytest.approx(whole["USG_PCT"][0])
+
+
+def test_no_context_derived_when_not_needed() -> None:
+    assert derive_context(game_rows(), ["TS_PCT", "GAME_SCORE"]) is None
+
+
+def test_aggregate_rows_are_computed_but_left_out_of_totals() -> None:
+    season = pl.DataFrame({
+        "Player": ["x", "x", "x", "y"], "Tm": ["TOT", "AAA", "BBB", "AAA"],
+        "MP": [100, 60, 40, 140], "FG": [10, 6, 4, 20], "FGA": [20, 12, 8, 30],
+        "3P": [0, 0, 0, 0], "3PA": [0, 0, 0, 0], "FT": [5, 3, 2, 4], "FTA": [10, 6, 4, 5],
+        "ORB": [1, 1, 0, 2], "DRB": [3, 2, 1, 4], "TRB": [4, 3, 1, 6], "AST": [2, 1, 1, 5],
+        "STL": [1, 1, 0, 0], "BLK": [0, 0, 0, 1], "TOV": [2, 1, 1, 3], "PF": [1, 1, 0, 2],
+        "PTS": [25, 15, 10, 44]})
+    out = compute(season, ["TS_PCT", "USG_PCT"], preset="bbr")
+    assert out.columns == ["Player", "Tm", "TS_PCT", "USG_PCT"]
+    assert out["TS_PCT"][0] == pytest.approx(25 / (2 * (20 + 4.4)))
+    assert out["USG_PCT"][0] is None  # TOT has no team context
+    # AAA's totals are x's AAA stint plus y: MIN 200, FGA 42, FTA 11, TOV 4.
+    usg_y = 100 * ((30 + 0.44 * 5 + 3) * (200 / 5)) / (140 * (42 + 0.44 * 11 + 4))
+    assert out["USG_PCT"][3] == pytest.approx(usg_y)
+
+
+def test_supplied_context_wins_over_derived() -> None:
+    frame = game_rows()
+    team = pl.DataFrame({"TEAM_ABBREVIATION": ["AAA", "BBB"], "TEAM_FGA": [50.0, 46.0]})
+    out = compute(frame, ["USG_PCT"], context=Context.of(team=team))
+    usg = 100 * ((15 + 0.44 * 2 + 2) * (48 / 5)) / (30 * (50 + 0.44 * 6 + 3))
+    assert out["USG_PCT"][0] == pytest.approx(usg)
+
+
+def test_team_level_aggregates_players_first() -> None:
+    out = compute(game_rows(), ["TS_PCT", "PIE"], level="team")
+    assert out.columns == ["GAME_ID", "TEAM_ABBREVIATION", "TS_PCT", "PIE"]
+    assert out["TS_PCT"][0] == pytest.approx(30 / (2 * (25 + 0.44 * 6)))
+    assert out["PIE"].sum() == pytest.approx(1.0)
+    assert out["PIE"][0] == pytest.approx(compute(game_rows(), ["PIE"])["PIE"][:2].sum())
+
+
+def test_custom_formulas_by_name() -> None:
+    out = compute(game_rows(), ["TS_PCT", "Stocks"], define=["Stocks=STL+BLK"])
+    assert out.columns[-1] == "Stocks"
+    assert out["Stocks"].to_list() == [1.0, 2.0, 3.0, 1.0]
+
+
+def test_map_and_clear_errors() -> None:
+    frame = game_rows().rename({"PTS": "Points"})
+    with pytest.raises(DataError, match=r"TS_PCT need PTS.*--map"):
+        compute(frame, ["TS_PCT"])
+    out = compute(frame, ["TS_PCT"], mapping=["Points=PTS"])
+    assert "Points" not in out.columns and out["TS_PCT"][0] is not None
+    with pytest.raises(ConfigError, match="not a canonical stat"):
+        compute(frame, ["TS_PCT"], mapping=["Points=POINTS"])
+    with pytest.raises(DataError, match=r"opponent totals.*game column"):
+        compute(frame.drop("GAME_ID"), ["ORB_PCT"], mapping=["Points=PTS"])
+    with pytest.raises(ConfigError, match="unknown preset"):
+        compute(frame, ["TS_PCT"], preset="espn")
+
+
+def test_minutes_as_clock_text() -> None:
+    frame = game_rows().with_columns(pl.lit("34:12").alias("MIN"))
+    out = compute(frame, ["PTS_PER36"])
+    assert out["PTS_PER36"][0] == pytest.approx(20 / 34.2 * 36)
