@@ -253,7 +253,7 @@ def compute_patterns(df: pl.DataFrame, period: Period, *, top: int = 10,
     )
 
 
-def analyze_usage_patterns(db: Database, period: str | Period | None = "day", *, since=None,
+def analyze_usage_patterns(db: Database, period: str | Period | None = None, *, since=None,
                            until=None, filters: Mapping[str, str | None] | None = None,
                            top: int = 10) -> Patterns:
     """Read the period's events from ``db`` and compute their patterns."""
