@@ -1,0 +1,204 @@
+"""The live engine: every tracked game's state, fed by snapshots and play-by-play, published.
+
+``LiveEngine`` keeps one :class:`~courtside.live.state.GameState` per game. Feeding it
+(``apply_snapshot`` with a normalised box score, or ``apply_action`` with one liveData
+play-by-play action once ``open_playbyplay`` has set the game up) recomputes only the formulas
+whose inputs changed and publishes one update per changed entity:
+
+- on ``game:<gameId>``: every entity of the game (players, both teams, the game itself);
+- on ``player:<personId>`` / ``team:<teamId>``: that entity's own updates;
+- on ``scoreboard``: the game entity's updates (status, period, clock, scores, stale).
+
+Payloads follow ``courtside.live.bus`` (``entity``, changed-only ``values``, ``data_time``,
+``sent_at``). The game entity carries ``GAME_STATUS`` (1 scheduled, 2 live, 3 final),
+``PERIOD``, ``GAME_CLOCK``, ``HOME_PTS``, ``AWAY_PTS`` and ``STALE``. Changes to one game are
+serialised (a lock per game), so seq order on a topic is data-version order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from courtside.live.bus import Bus
+from courtside.live.state import EntityUpdate, GameState, LiveFormula, LiveFormulas
+from courtside.model import ConfigError, DataError, GameSnapshot, NotFoundError, utcnow
+
+__all__ = ["LiveEngine", "update_payload"]
+
+UpdateListener = Callable[[EntityUpdate], None]
+
+
+def update_payload(update: EntityUpdate) -> dict[str, Any]:
+    """The bus payload of one entity update (see ``courtside.live.bus``)."""
+    return {"entity": update.entity(), "values": update.values,
+            "data_time": update.data_time.isoformat() if update.data_time else None,
+            "sent_at": utcnow().isoformat()}
+
+
+class LiveEngine:
+    """Tracked games, their incremental recomputation and publication.
+
+    Args:
+        bus: where updates are published.
+        formulas: the formulas kept current, in dependency order.
+        league: league context values every game uses (``LG_*``, ``LG_PACE``, ``LG_APER``).
+    """
+
+    def __init__(self, bus: Bus, formulas: Iterable[LiveFormula] = (),
+                 league: Mapping[str, float] | None = None) -> None:
+        self.bus = bus
+        self.formulas = LiveFormulas(formulas)
+        self.league = dict(league or {})
+        self.games: dict[str, GameState] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._feeds: dict[str, Any] = {}  # gameId -> BoxScoreBuilder
+        self._arrivals: dict[str, asyncio.Event] = {}
+        self.listeners: list[UpdateListener] = []
+        self.updates_published = 0
+        self.snapshots_applied = 0
+        self.actions_applied = 0
+
+    # ------------------------------------------------------------------ reading
+
+    def game(self, game_id: str) -> GameState:
+        """A tracked game's state; NotFoundError naming the tracked games otherwise."""
+        state = self.games.get(str(game_id))
+        if state is None:
+            known = ", ".join(sorted(self.games)) or "none yet"
+            raise NotFoundError(f"game {game_id} is not tracked (tracked: {known}); start a "
+                                "sync or replay for it")
+        return state
+
+    def find_entity(self, kind: str, ident: str,
+                    game_id: str | None = None) -> tuple[GameState, str]:
+        """The game holding an entity (the latest game when ``game_id`` is None)."""
+        if kind not in ("player", "team", "game"):
+            raise ConfigError(f"entity kind must be player, team or game, not {kind!r}")
+        if game_id is not None:
+            state = self.game(game_id)
+            if state.entity_info(kind, ident) is None:
+                raise NotFoundError(f"{kind} {ident} is not in game {game_id}")
+            return state, str(ident)
+        for state in reversed(list(self.games.values())):
+            if state.entity_info(kind, ident) is not None:
+                return state, str(ident)
+        raise NotFoundError(f"{kind} {ident} is in no tracked game; pass game_id or start a "
+                            "sync for the game")
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """One summary per tracked game (see ``GameState.summary``)."""
+        return [g.summary() for g in self.games.values()]
+
+    async def wait_for_game(self, game_id: str) -> GameState:
+        """Wait until the game's first data arrives (bounded by the caller's timeout)."""
+        game_id = str(game_id)
+        while game_id not in self.games:
+            event = self._arrivals.setdefault(game_id, asyncio.Event())
+            await event.wait()
+        return self.games[game_id]
+
+    # ------------------------------------------------------------------ feeding
+
+    def _state(self, game_id: str) -> GameState:
+        state = self.games.get(game_id)
+        if state is None:
+            state = self.games[game_id] = GameState(game_id, self.formulas, self.league)
+        return state
+
+    def _lock(self, game_id: str) -> asyncio.Lock:
+        lock = self._locks.get(game_id)
+        if lock is None:
+            lock = self._locks[game_id] = asyncio.Lock()
+        return lock
+
+    async def apply_snapshot(self, snapshot: GameSnapshot) -> list[EntityUpdate]:
+        """Fold a normalised box score in; returns (and publishes) the entity updates."""
+        if not isinstance(snapshot, GameSnapshot):
+            raise DataError(f"apply_snapshot takes a GameSnapshot, not {type(snapshot).__name__}")
+        async with self._lock(snapshot.game_id):
+            updates = self._state(snapshot.game_id).apply(snapshot)
+            self.snapshots_applied += 1
+            await self._publish(updates)
+        self._arrived(snapshot.game_id)
+        return updates
+
+    def open_playbyplay(self, pbp_doc: Mapping[str, Any],
+                        boxscore_doc: Mapping[str, Any] | None = None) -> tuple[str, list]:
+        """Set a game up to be fed by play-by-play actions; returns (gameId, its actions).
+
+        ``pbp_doc`` is a liveData play-by-play document; ``boxscore_doc`` (optional) gives
+        home/away, names and starters. The actions come back in feed order, for callers that
+        replay them with ``apply_action``.
+        """
+        from courtside.sources.playbyplay import builder_for
+
+        builder, actions = builder_for(pbp_doc, boxscore_doc)
+        self._feeds[builder.game_id] = builder
+        return builder.game_id, actions
+
+    async def apply_action(self, game_id: str, action: Mapping[str, Any]) -> list[EntityUpdate]:
+        """Apply one play-by-play action to a game set up by ``open_playbyplay``."""
+        builder = self._feeds.get(str(game_id))
+        if builder is None:
+            raise NotFoundError(f"game {game_id} has no play-by-play feed; call "
+                                "open_playbyplay(doc) first")
+        async with self._lock(builder.game_id):
+            builder.apply(action)
+            updates = self._state(builder.game_id).apply(builder.snapshot(source="playbyplay"))
+            self.actions_applied += 1
+            await self._publish(updates)
+        self._arrived(builder.game_id)
+        return updates
+
+    async def mark_stale(self, game_id: str, stale: bool = True) -> EntityUpdate | None:
+        """Flag a game's data stale (its source failing) or fresh; publishes the change."""
+        state = self.games.get(str(game_id))
+        if state is None:
+            return None
+        async with self._lock(state.game_id):
+            update = state.mark_stale(stale)
+            if update:
+                await self._publish([update])
+        return update
+
+    async def set_formulas(self, formulas: Iterable[LiveFormula]) -> list[EntityUpdate]:
+        """Replace the live formula set; new or changed formulas are computed and published."""
+        new = LiveFormulas(formulas)
+        changed = [f.id for f in new.by_id.values()
+                   if f.id not in self.formulas.by_id
+                   or self.formulas.by_id[f.id].version != f.version
+                   or self.formulas.by_id[f.id].compiled is not f.compiled]
+        self.formulas = new
+        updates: list[EntityUpdate] = []
+        for state in self.games.values():
+            async with self._lock(state.game_id):
+                state.formulas = new
+                game_updates = state.recompute_formulas(changed)
+                await self._publish(game_updates)
+                updates += game_updates
+        return updates
+
+    def drop_game(self, game_id: str) -> None:
+        """Stop tracking a game."""
+        self.games.pop(str(game_id), None)
+        self._feeds.pop(str(game_id), None)
+        self._locks.pop(str(game_id), None)
+
+    def _arrived(self, game_id: str) -> None:
+        event = self._arrivals.pop(game_id, None)
+        if event is not None:
+            event.set()
+
+    async def _publish(self, updates: list[EntityUpdate]) -> None:
+        for update in updates:
+            for listener in self.listeners:
+                listener(update)
+            payload = update_payload(update)
+            await self.bus.publish(f"game:{update.game_id}", payload)
+            if update.kind == "game":
+                await self.bus.publish("scoreboard", payload)
+            else:
+                await self.bus.publish(f"{update.kind}:{update.id}", payload)
+            self.updates_published += 1

@@ -1,0 +1,552 @@
+"""The real-time calculation service and the mission's standalone functions.
+
+:class:`RealTimeCalculationService` owns, for one instance: the database (SQLite under the
+data directory by default), the formula catalog, the live engine and its bus, the result cache,
+the task tracker, the Prometheus metrics, and, as they are available, the sync scheduler, the
+usage tracker and the batch job manager. Every operation the interfaces offer is one method
+here, so REST, WebSocket, MCP and CLI handlers stay thin.
+
+The standalone functions (``start_realtime_service``, ``calculate_formula_realtime``...) act on
+a default service created by ``start_realtime_service`` (or on first use).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import Coroutine, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from courtside import __version__
+from courtside.live.bus import Bus, MemoryBus
+from courtside.live.cache import CacheKey, ResultCache, inputs_digest
+from courtside.live.engine import LiveEngine
+from courtside.live.formulaset import live_formulas
+from courtside.live.league import load_league_context
+from courtside.live.metrics import LiveMetrics
+from courtside.live.state import EntityUpdate
+from courtside.live.tasks import TaskTracker
+from courtside.model import (
+    CalculationStatus,
+    ConfigError,
+    EntityRef,
+    GameSnapshot,
+    PerformanceMetrics,
+    RealtimeTask,
+    ServiceStatus,
+    utcnow,
+)
+
+__all__ = [
+    "RealTimeCalculationService",
+    "ServiceConfig",
+    "calculate_formula_realtime",
+    "default_service",
+    "get_realtime_service_status",
+    "optimize_realtime_performance",
+    "parse_entity",
+    "process_batch_calculations",
+    "start_realtime_service",
+    "stop_realtime_service",
+    "sync_live_data",
+]
+
+DEFAULT_TIMEOUT_SECONDS = 5.0
+
+
+def default_data_dir() -> Path:
+    """``$COURTSIDE_DATA_DIR``, else ``~/.courtside``."""
+    return Path(os.environ.get("COURTSIDE_DATA_DIR") or Path.home() / ".courtside")
+
+
+@dataclass(slots=True)
+class ServiceConfig:
+    """How a service instance is set up.
+
+    Attributes:
+        data_dir: where the SQLite database and job results live.
+        database_url: a SQLAlchemy URL instead of the SQLite default (PostgreSQL for several
+            instances).
+        redis_url: use a RedisBus on this URL (fan-out across instances) instead of the
+            in-process bus.
+        bus_history: messages kept per topic for WebSocket ``resume``.
+        cache_size, cache_ttl_seconds: the result cache bounds.
+        default_timeout_seconds: a calculation's budget when the caller gives none.
+        league: league context for live games: a mapping, a JSON file, or None for the
+            shipped default season.
+        live_formulas: ids the live engine keeps current; None for every published and
+            custom formula.
+        auto_start_syncs: start the persisted syncs with the service.
+    """
+
+    data_dir: Path = field(default_factory=default_data_dir)
+    database_url: str | None = None
+    redis_url: str | None = None
+    bus_history: int = 1000
+    cache_size: int = 10_000
+    cache_ttl_seconds: float | None = 300.0
+    default_timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    league: Mapping[str, float] | str | Path | None = None
+    live_formulas: list[str] | None = None
+    auto_start_syncs: bool = True
+
+
+def parse_entity(entity: EntityRef | str | Mapping[str, Any]) -> EntityRef:
+    """An entity from an EntityRef, ``"player:203925@0022000001"`` or a dict.
+
+    The game part is optional for players and teams (the latest tracked game is used).
+    """
+    if isinstance(entity, EntityRef):
+        ref = entity
+    elif isinstance(entity, str):
+        head, _, game = entity.partition("@")
+        kind, sep, ident = head.partition(":")
+        if not sep:
+            raise ConfigError(f"entity {entity!r}: write kind:id[@gameId], e.g. "
+                              "'player:203925@0022000001' or 'team:1610612744'")
+        ref = EntityRef(kind.strip(), ident.strip(), game.strip() or None)
+    elif isinstance(entity, Mapping):
+        try:
+            ref = EntityRef(str(entity["kind"]), str(entity["id"]),
+                            str(entity["game_id"]) if entity.get("game_id") else None)
+        except KeyError as exc:
+            raise ConfigError(f"entity {dict(entity)!r} lacks {exc.args[0]!r}; give kind, id "
+                              "and optionally game_id") from None
+    else:
+        raise ConfigError(f"entity must be 'kind:id[@gameId]', a dict or an EntityRef, not "
+                          f"{type(entity).__name__}")
+    if ref.kind not in ("player", "team", "game") or not ref.id:
+        raise ConfigError(f"entity {ref.key()!r}: kind must be player, team or game and the "
+                          "id not empty")
+    if ref.kind == "game" and ref.game_id is None:
+        ref = EntityRef("game", ref.id, ref.id)
+    return ref
+
+
+class RealTimeCalculationService:
+    """One service instance (see the module docstring).
+
+    Args:
+        config: the settings; keyword arguments override its fields.
+        bus: a bus to use instead of the one the config implies.
+        catalog: a formula catalog instead of the built-in one.
+    """
+
+    def __init__(self, config: ServiceConfig | None = None, *, bus: Bus | None = None,
+                 catalog: Any = None, **overrides: Any) -> None:
+        config = config or ServiceConfig()
+        if overrides:
+            try:
+                config = replace(config, **overrides)
+            except TypeError as exc:
+                raise ConfigError(f"unknown service setting: {exc}") from None
+        self.config = config
+        self.metrics = LiveMetrics()
+        self.cache = ResultCache(config.cache_size, config.cache_ttl_seconds)
+        self.tasks = TaskTracker()
+        self.tasks.observers.append(self._observe_task)
+        self.league = load_league_context(config.league)
+        self.bus: Bus = bus if bus is not None else self._make_bus()
+        self._catalog = catalog
+        self.engine = LiveEngine(self.bus, (), self.league)
+        self.engine.listeners.append(self._on_update)
+        self.database: Any = None
+        self.scheduler: Any = None
+        self.usage: Any = None
+        self.jobs: Any = None
+        self.started_at = None
+        self._started_monotonic: float | None = None
+        self._lifecycle = asyncio.Lock()
+        self._background: set[asyncio.Task[Any]] = set()
+        self._usage_by_formula: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def running(self) -> bool:
+        """True between ``start`` and ``stop``."""
+        return self.started_at is not None
+
+    def _make_bus(self) -> Bus:
+        if self.config.redis_url:
+            from courtside.live.redisbus import RedisBus
+
+            return RedisBus(self.config.redis_url, history=self.config.bus_history)
+        return MemoryBus(history=self.config.bus_history)
+
+    @property
+    def catalog(self) -> Any:
+        """The formula catalog (the built-in one unless another was given)."""
+        if self._catalog is None:
+            from courtside.formulas.catalog import default_catalog
+
+            self._catalog = default_catalog()
+        return self._catalog
+
+    async def start(self) -> RealTimeCalculationService:
+        """Open the database, the bus and the engines; idempotent."""
+        async with self._lifecycle:
+            if self.running:
+                return self
+            from courtside.storage.db import Database, default_url
+
+            url = self.config.database_url or default_url(Path(self.config.data_dir))
+            self.database = Database(url)
+            await asyncio.to_thread(self.database.migrate)
+            await self.bus.start()
+            await self.engine.set_formulas(self._live_formulas())
+            self.started_at = utcnow()
+            self._started_monotonic = time.monotonic()
+        return self
+
+    async def stop(self) -> None:
+        """Finish or cancel background work, close the bus and database; idempotent.
+
+        No asyncio task started by the service outlives this call.
+        """
+        async with self._lifecycle:
+            if not self.running:
+                return
+            tasks = list(self._background)
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            self._background.clear()
+            await self.bus.close()
+            if self.database is not None:
+                self.database.dispose()
+            self.started_at = None
+            self._started_monotonic = None
+
+    async def __aenter__(self) -> RealTimeCalculationService:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
+        """Run background work owned by the service (cancelled on ``stop``)."""
+        if not self.running:
+            coro.close()
+            raise ConfigError("the service is not started; call start() first")
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    def background_tasks(self) -> list[asyncio.Task[Any]]:
+        """Background tasks still running."""
+        return [t for t in self._background if not t.done()]
+
+    # ------------------------------------------------------------------ formulas
+
+    def _live_formulas(self) -> list:
+        return live_formulas(self.catalog, provided=self.league, only=self.config.live_formulas)
+
+    async def define_formulas(self, definitions: Iterable[str | tuple[str, str]] | str
+                              ) -> list[dict[str, Any]]:
+        """Add or redefine custom formulas (``NAME=EXPR``); live games compute them at once.
+
+        Returns the new definitions. A redefinition gets the next version, so cached
+        results of the old version are never served.
+        """
+        new = self.catalog.define(definitions)
+        self._catalog = new
+        defined = new.customs()
+        for formula in defined:
+            self.cache.invalidate_formula(formula.id, formula.version)
+        if self.running:
+            await self.engine.set_formulas(self._live_formulas())
+        return [f.to_dict() for f in defined]
+
+    def formula_info(self, name: str) -> dict[str, Any]:
+        """A formula's definition (id, expression, version, level, inputs...)."""
+        formula = self.catalog.get(name)
+        info = formula.to_dict()
+        info["inputs"] = sorted(self.catalog.inputs(formula.id, self.league))
+        return info
+
+    # ------------------------------------------------------------------ live data in
+
+    async def ingest_snapshot(self, snapshot: GameSnapshot) -> list[EntityUpdate]:
+        """Feed a normalised box score to the live engine (what syncs and replays call)."""
+        updates = await self.engine.apply_snapshot(snapshot)
+        self.metrics.games_tracked.set(len(self.engine.games))
+        return updates
+
+    async def ingest_action(self, game_id: str, action: Mapping[str, Any]) -> list[EntityUpdate]:
+        """Feed one play-by-play action (after ``engine.open_playbyplay``)."""
+        updates = await self.engine.apply_action(game_id, action)
+        self.metrics.games_tracked.set(len(self.engine.games))
+        return updates
+
+    def _on_update(self, update: EntityUpdate) -> None:
+        # A new data version makes older cached values unreachable; free them now.
+        self.cache.invalidate_entity(update.key, update.version)
+        self.metrics.updates_published.labels(update.kind).inc()
+
+    # ------------------------------------------------------------------ calculating
+
+    async def calculate(self, formula_id: str, input_data: Mapping[str, Any] | None = None, *,
+                        entity: EntityRef | str | Mapping[str, Any] | None = None,
+                        use_live_data: bool = True, cache_result: bool = True,
+                        timeout_seconds: float | None = None) -> RealtimeTask:
+        """One formula for explicit inputs, a live entity, or both (explicit inputs win).
+
+        Returns the :class:`RealtimeTask`: COMPLETED with ``result`` (None for a null value,
+        e.g. a division by zero), FAILED with ``error`` (unknown formula, bad inputs, unknown
+        entity), or TIMEOUT when the value was not ready within ``timeout_seconds`` (e.g. the
+        entity's game has no data yet). Raises nothing for a failing calculation.
+        """
+        started = time.perf_counter()
+        ref = parse_entity(entity) if entity is not None else None
+        timeout = timeout_seconds if timeout_seconds is not None else \
+            self.config.default_timeout_seconds
+        task = self.tasks.new(str(formula_id), entity=ref.key() if ref else None,
+                              timeout_seconds=timeout)
+        if input_data is not None and not isinstance(input_data, Mapping):
+            task.status = CalculationStatus.FAILED
+            task.error = (f"input_data must be a mapping of stat name to number, not "
+                          f"{type(input_data).__name__}")
+            task.started_at = task.completed_at = utcnow()
+            return self.tasks.record(task, time.perf_counter() - started)
+        if ref is None and input_data is None:
+            task.status = CalculationStatus.FAILED
+            task.error = "give input_data (stat name -> value), an entity, or both"
+            task.started_at = task.completed_at = utcnow()
+            return self.tasks.record(task, time.perf_counter() - started)
+
+        async def work(task: RealtimeTask) -> float | None:
+            return await self._compute(task, ref, input_data, use_live_data, cache_result)
+
+        return await self.tasks.run(task, work)
+
+    async def _compute(self, task: RealtimeTask, ref: EntityRef | None,
+                       input_data: Mapping[str, Any] | None, use_live_data: bool,
+                       cache_result: bool) -> float | None:
+        formula = self.catalog.get(task.formula_id)
+        task.formula_id = formula.id
+        task.formula_version = formula.version
+        self._usage_by_formula[formula.id] = self._usage_by_formula.get(formula.id, 0) + 1
+        live: dict[str, Any] = {}
+        data_version: int | str
+        entity_key = None
+        explicit = _check_inputs(input_data) if input_data else {}
+        if ref is not None and use_live_data:
+            state, ident = await self._live_entity(ref)
+            version = state.entity_version(ref.kind, ident)
+            live = state.entity_inputs(ref.kind, ident) or {}
+            entity_key = f"{ref.kind}:{ident}@{state.game_id}"
+            task.entity = entity_key
+            task.data_version = version
+            data_version = version if not explicit else f"{version}+{inputs_digest(explicit)}"
+        elif ref is not None and not explicit:
+            raise ConfigError(f"use_live_data=False for {ref.key()} needs input_data: there is "
+                              "no other data for the entity")
+        else:
+            data_version = inputs_digest(explicit)
+            entity_key = ref.key() if ref is not None else None
+        key = CacheKey(formula.id, formula.version, entity_key, data_version)
+        if cache_result:
+            cached = self.cache.get(key, _MISS)
+            if cached is not _MISS:
+                task.cache_hit = True
+                self.metrics.cache_hits.inc()
+                return cached
+            self.metrics.cache_misses.inc()
+        compiled = self.catalog.compile(formula.id, self.league)
+        inputs = {**self.league, **live, **explicit}
+        if not live:
+            missing = sorted(n for n in compiled.inputs if n not in inputs)
+            if missing:
+                raise ConfigError(f"{formula.id} needs {', '.join(missing)}; give them in "
+                                  "input_data, or name a live entity")
+        value = compiled(inputs)
+        if cache_result:
+            self.cache.put(key, value)
+            self.metrics.cache_entries.set(len(self.cache))
+        return value
+
+    async def _live_entity(self, ref: EntityRef) -> tuple[Any, str]:
+        if ref.game_id is not None and ref.game_id not in self.engine.games:
+            # Wait (within the task's timeout) for the game's first data.
+            await self.engine.wait_for_game(ref.game_id)
+        return self.engine.find_entity(ref.kind, ref.id, ref.game_id)
+
+    def _observe_task(self, task: RealtimeTask, elapsed: float) -> None:
+        self.metrics.calculations.labels(task.formula_id, task.status.value).inc()
+        self.metrics.calculation_seconds.labels("cached" if task.cache_hit else "computed") \
+            .observe(elapsed)
+
+    async def entity_values(self, entity: EntityRef | str | Mapping[str, Any]) -> dict[str, Any]:
+        """A live entity's current values (own stats and every live formula)."""
+        ref = parse_entity(entity)
+        state, ident = self.engine.find_entity(ref.kind, ref.id, ref.game_id)
+        return {"entity": state.entity_info(ref.kind, ident),
+                "version": state.entity_version(ref.kind, ident),
+                "values": state.entity_values(ref.kind, ident)}
+
+    def games(self) -> list[dict[str, Any]]:
+        """Tracked games' summaries."""
+        return self.engine.summaries()
+
+    def game_boxscore(self, game_id: str) -> dict[str, Any]:
+        """A tracked game: its summary and every entity's values (a WebSocket snapshot)."""
+        state = self.engine.game(game_id)
+        return {"game": state.summary(), "entities": state.snapshot_entities()}
+
+    # ------------------------------------------------------------------ status
+
+    def performance(self) -> PerformanceMetrics:
+        """The measured figures right now."""
+        counts = self.tasks.count_by_status()
+        lat = self.tasks.latency_percentiles()
+        stats = self.cache.stats
+        return PerformanceMetrics(
+            calculations_total=sum(v for k, v in counts.items()
+                                   if k != CalculationStatus.IN_PROGRESS.value),
+            calculations_failed=counts[CalculationStatus.FAILED.value],
+            calculations_timeout=counts[CalculationStatus.TIMEOUT.value],
+            cache_hits=stats.hits, cache_misses=stats.misses,
+            latency_p50_ms=lat["p50"], latency_p95_ms=lat["p95"], latency_p99_ms=lat["p99"],
+            updates_published=self.engine.updates_published,
+            messages_dropped=int(_sum_counter(self.metrics.messages_dropped)),
+            active_subscribers=self.bus.subscriber_count(),
+            queue_depth=int(self.metrics.queue_depth._value.get()),
+            syncs_total=int(_sum_counter(self.metrics.sync_runs)),
+            sync_failures=int(_sum_counter(self.metrics.sync_runs, outcome="failure")),
+        )
+
+    async def status(self) -> ServiceStatus:
+        """Uptime, sources and their health, games, subscribers, cache, tasks, metrics."""
+        uptime = (time.monotonic() - self._started_monotonic) if self._started_monotonic else 0.0
+        return ServiceStatus(
+            running=self.running, version=__version__, started_at=self.started_at,
+            uptime_seconds=uptime, sources=self._sources(), games=self.engine.summaries(),
+            subscribers=self.bus.subscriber_count(), cache=self.cache.info(),
+            tasks=self.tasks.count_by_status(), metrics=self.performance())
+
+    def _sources(self) -> list[dict[str, Any]]:
+        if self.scheduler is None:
+            return []
+        return list(self.scheduler.status())  # the sync helper's shape
+
+    # ------------------------------------------------------------------ other operations
+
+    async def sync_live_data(self, sync: str | None = None) -> dict[str, Any]:
+        """Run one sync now (or every enabled sync) and feed what changed to the engine."""
+        if self.scheduler is None:
+            raise ConfigError("no sync scheduler is configured in this service; define a sync "
+                              "first (courtside sync add) or feed snapshots with ingest_snapshot")
+        return await self.scheduler.run_now(sync)
+
+    async def process_batch(self, formulas: list[str], data: Any, **options: Any) -> Any:
+        """Submit a batch job (the batch engine's job manager)."""
+        if self.jobs is None:
+            raise ConfigError("the batch engine is not available in this build")
+        return await self.jobs.submit(formulas, data, **options)
+
+    async def optimize(self, *, apply: bool = True) -> dict[str, Any]:
+        """Recommendations from the measured metrics; the safe ones applied when ``apply``."""
+        from courtside.live.optimize import optimize
+
+        return await optimize(self, apply=apply)
+
+    def usage_by_formula(self) -> dict[str, int]:
+        """Calculations per formula since start (most used first)."""
+        return dict(sorted(self._usage_by_formula.items(), key=lambda kv: -kv[1]))
+
+
+_MISS = object()
+
+
+def _check_inputs(values: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for name, value in values.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ConfigError(f"input {name!r} must be a number or null, got {value!r}")
+        out[str(name)] = value
+    return out
+
+
+def _sum_counter(counter: Any, **labels: str) -> float:
+    total = 0.0
+    for metric in counter.collect():
+        for sample in metric.samples:
+            if not sample.name.endswith("_total"):
+                continue
+            if all(sample.labels.get(k) == v for k, v in labels.items()):
+                total += sample.value
+    return total
+
+
+# --------------------------------------------------------------------------- standalone API
+
+_default: RealTimeCalculationService | None = None
+
+
+def default_service() -> RealTimeCalculationService | None:
+    """The service the standalone functions use, if one was started."""
+    return _default
+
+
+async def start_realtime_service(config: ServiceConfig | None = None,
+                                 **overrides: Any) -> RealTimeCalculationService:
+    """Start the default service (idempotent: a running one is returned as is)."""
+    global _default
+    if _default is None:
+        _default = RealTimeCalculationService(config, **overrides)
+    return await _default.start()
+
+
+async def stop_realtime_service() -> None:
+    """Stop the default service; idempotent."""
+    global _default
+    service, _default = _default, None
+    if service is not None:
+        await service.stop()
+
+
+async def _service() -> RealTimeCalculationService:
+    return _default if _default is not None and _default.running else \
+        await start_realtime_service()
+
+
+async def calculate_formula_realtime(formula_id: str, input_data: Mapping[str, Any] | None = None,
+                                     *, entity: EntityRef | str | Mapping[str, Any] | None = None,
+                                     use_live_data: bool = True, cache_result: bool = True,
+                                     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+                                     ) -> RealtimeTask:
+    """Compute one formula now (see ``RealTimeCalculationService.calculate``)."""
+    return await (await _service()).calculate(
+        formula_id, input_data, entity=entity, use_live_data=use_live_data,
+        cache_result=cache_result, timeout_seconds=timeout_seconds)
+
+
+async def process_batch_calculations(formulas: list[str], data: Any, **options: Any) -> Any:
+    """Submit a batch calculation (see ``RealTimeCalculationService.process_batch``)."""
+    return await (await _service()).process_batch(formulas, data, **options)
+
+
+async def sync_live_data(sync: str | None = None) -> dict[str, Any]:
+    """Run a sync now (see ``RealTimeCalculationService.sync_live_data``)."""
+    return await (await _service()).sync_live_data(sync)
+
+
+async def get_realtime_service_status() -> ServiceStatus:
+    """The default service's status (``running=False`` when none is started)."""
+    if _default is None:
+        return ServiceStatus(running=False, version=__version__)
+    return await _default.status()
+
+
+async def optimize_realtime_performance(*, apply: bool = True) -> dict[str, Any]:
+    """Tune the default service from its measured metrics (see ``optimize``)."""
+    return await (await _service()).optimize(apply=apply)
+
