@@ -13,6 +13,14 @@ _LAZY: dict[str, str] = {
     # name -> module that defines it
     "compute": "courtside.batch.compute",
     "derive_context": "courtside.batch.compute",
+    "RealTimeCalculationService": "courtside.service",
+    "start_realtime_service": "courtside.service",
+    "stop_realtime_service": "courtside.service",
+    "calculate_formula_realtime": "courtside.service",
+    "process_batch_calculations": "courtside.service",
+    "sync_live_data": "courtside.service",
+    "get_realtime_service_status": "courtside.service",
+    "optimize_realtime_performance": "courtside.service",
 }
 
 

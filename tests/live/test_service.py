@@ -1,0 +1,176 @@
+"""RealTimeCalculationService and the standalone functions, on a real database and real data."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from courtside import service as svc
+from courtside.model import CalculationStatus, ServiceStatus
+from courtside.sources.livedata import parse_boxscore
+from courtside.sources.playbyplay import builder_for
+
+GAME = "0022000001"
+CURRY = "201939"  # Stephen Curry, GSW
+
+
+@pytest.fixture(scope="module")
+def docs(shared_data: Path) -> tuple[dict, dict]:
+    folder = shared_data / "nba-live"
+    return (json.loads((folder / f"playbyplay_{GAME}.json").read_text()),
+            json.loads((folder / f"boxscore_{GAME}.json").read_text()))
+
+
+@pytest.fixture
+async def service(tmp_path: Path):
+    service = svc.RealTimeCalculationService(data_dir=tmp_path)
+    await service.start()
+    yield service
+    await service.stop()
+
+
+def _box_at(docs: tuple[dict, dict], n: int):
+    builder, actions = builder_for(*docs)
+    for action in actions[:n]:
+        builder.apply(action)
+    return builder.snapshot(source="test")
+
+
+def _own_tasks() -> set[asyncio.Task]:
+    return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
+
+
+async def test_start_stop_are_idempotent_and_leave_no_task(tmp_path: Path, redis_url: str) -> None:
+    before = _own_tasks()
+    for config in ({}, {"redis_url": redis_url}):  # the Redis bus runs a reader task
+        service = svc.RealTimeCalculationService(data_dir=tmp_path, **config)
+        assert (await service.status()).running is False
+        assert await service.start() is service
+        await service.start()
+        assert service.running and (tmp_path / "courtside.db").exists()
+        service.spawn(asyncio.sleep(3600), name="long-work")
+        assert len(service.background_tasks()) == 1
+        status = await service.status()
+        assert status.running and status.uptime_seconds >= 0
+        await service.stop()
+        await service.stop()
+        assert not service.running and service.background_tasks() == []
+        assert _own_tasks() == before
+
+
+async def test_explicit_inputs_are_computed_and_then_cached(service) -> None:
+    line = {"PTS": 30, "FGA": 20, "FTA": 10}
+    first = await service.calculate("TS_PCT", line)
+    assert first.status == CalculationStatus.COMPLETED
+    assert first.result == 30 / (2 * (20 + 0.44 * 10))  # the published definition
+    assert first.cache_hit is False and first.formula_version == 1
+    second = await service.calculate("ts%", dict(reversed(list(line.items()))))
+    assert second.result == first.result and second.cache_hit is True
+    fresh = await service.calculate("TS_PCT", line, cache_result=False)
+    assert fresh.cache_hit is False
+    assert service.cache.stats.hits == 1 and service.cache.stats.misses == 1
+
+
+async def test_bad_requests_fail_with_a_clear_error_and_do_not_stop_others(service) -> None:
+    unknown = await service.calculate("TS_PTC", {"PTS": 1})
+    assert unknown.status == CalculationStatus.FAILED and "did you mean TS_PCT" in unknown.error
+    missing = await service.calculate("TS_PCT", {"PTS": 10})
+    assert missing.status == CalculationStatus.FAILED and "needs FGA, FTA" in missing.error
+    wrong = await service.calculate("TS_PCT", {"PTS": "ten", "FGA": 1, "FTA": 1})
+    assert wrong.status == CalculationStatus.FAILED and "'PTS' must be a number" in wrong.error
+    nothing = await service.calculate("TS_PCT")
+    assert nothing.status == CalculationStatus.FAILED and "give input_data" in nothing.error
+    ok = await service.calculate("FT_PCT", {"FTM": 3, "FTA": 4})
+    assert ok.result == 0.75
+    assert service.tasks.count_by_status()["failed"] == 4
+
+
+async def test_live_entity_values_follow_the_game_and_invalidate_by_version(service,
+                                                                            docs) -> None:
+    await service.ingest_snapshot(_box_at(docs, 200))
+    entity = f"player:{CURRY}@{GAME}"
+    early = await service.calculate("TS_PCT", entity=entity)
+    assert early.status == CalculationStatus.COMPLETED and early.entity == entity
+    values = (await service.entity_values(entity))["values"]
+    assert early.result == values["TS_PCT"]
+    again = await service.calculate("TS_PCT", entity=f"player:{CURRY}")  # latest game
+    assert again.cache_hit is True and again.data_version == early.data_version
+
+    await service.ingest_snapshot(parse_boxscore(docs[1]))  # the final box score
+    late = await service.calculate("TS_PCT", entity=entity)
+    assert late.cache_hit is False and late.data_version > early.data_version
+    curry = next(p for p in parse_boxscore(docs[1]).players if p.id == CURRY)
+    s = curry.stats
+    assert late.result == s["PTS"] / (2 * (s["FGA"] + 0.44 * s["FTA"]))
+    # the older version's entry was freed by the update, not left to expire
+    assert all(k.data_version == late.data_version
+               for k in service.cache._by_entity.get(entity, ()))
+
+    # both: the live line with one stat overridden
+    what_if = await service.calculate("TS_PCT", {"PTS": s["PTS"] + 10}, entity=entity)
+    assert what_if.result == (s["PTS"] + 10) / (2 * (s["FGA"] + 0.44 * s["FTA"]))
+    # usage needs the team context, which the live entity brings
+    usg = await service.calculate("USG_PCT", entity=entity)
+    assert usg.result is not None and 10 < usg.result < 50
+
+
+async def test_waiting_for_a_game_without_data_times_out(service) -> None:
+    task = await service.calculate("TS_PCT", entity="player:1@0099999999", timeout_seconds=0.05)
+    assert task.status == CalculationStatus.TIMEOUT
+    assert "no result within 0.05 s" in task.error
+    assert service.tasks.count_by_status()["timeout"] == 1
+    assert (await service.calculate("FT_PCT", {"FTM": 1, "FTA": 2})).result == 0.5
+
+
+async def test_custom_formula_is_computed_live_and_versioned(service, docs) -> None:
+    await service.ingest_snapshot(_box_at(docs, 300))
+    sub = service.bus.subscribe(f"player:{CURRY}")
+    await service.define_formulas("MY_PTS2=2*PTS")
+    _seq, payload = sub.get_nowait()
+    assert payload["values"]["MY_PTS2"] == 2 * (await service.entity_values(
+        f"player:{CURRY}"))["values"]["PTS"]
+    first = await service.calculate("MY_PTS2", {"PTS": 5})
+    assert first.result == 10 and first.formula_version == 1
+    await service.define_formulas("MY_PTS2=3*PTS")
+    second = await service.calculate("MY_PTS2", {"PTS": 5})
+    assert second.result == 15 and second.formula_version == 2 and not second.cache_hit
+    assert sub.get_nowait()[1]["values"]["MY_PTS2"] == 3 * payload["values"]["MY_PTS2"] / 2
+
+
+async def test_status_and_metrics_report_what_happened(service, docs) -> None:
+    from prometheus_client import generate_latest
+
+    await service.ingest_snapshot(_box_at(docs, 100))
+    await service.calculate("TS_PCT", {"PTS": 1, "FGA": 1, "FTA": 0})
+    await service.calculate("TS_PCT", {"PTS": 1, "FGA": 1, "FTA": 0})
+    status = await service.status()
+    assert isinstance(status, ServiceStatus)
+    assert [g["game_id"] for g in status.games] == [GAME]
+    assert status.games[0]["status"] == 2 and status.games[0]["period"] >= 1
+    assert status.cache["hits"] == 1 and status.cache["misses"] == 1
+    assert status.tasks["completed"] == 2
+    assert status.metrics.calculations_total == 2 and status.metrics.cache_hits == 1
+    assert status.metrics.updates_published > 20
+    assert ServiceStatus.from_json(status.to_json()).to_dict() == status.to_dict()
+    text = generate_latest(service.metrics.registry).decode()
+    assert 'courtside_calculations_total{formula="TS_PCT",status="completed"} 2.0' in text
+    assert "courtside_cache_hits_total 1.0" in text
+    assert 'courtside_calculation_seconds_count{path="cached"} 1.0' in text
+
+
+async def test_standalone_functions_use_one_default_service(tmp_path: Path) -> None:
+    assert (await svc.get_realtime_service_status()).running is False
+    started = await svc.start_realtime_service(data_dir=tmp_path)
+    try:
+        assert await svc.start_realtime_service() is started
+        task = await svc.calculate_formula_realtime("EFG_PCT", {"FGM": 5, "FG3M": 2, "FGA": 10})
+        assert task.result == (5 + 0.5 * 2) / 10
+        status = await svc.get_realtime_service_status()
+        assert status.running and status.metrics.calculations_total == 1
+    finally:
+        await svc.stop_realtime_service()
+        await svc.stop_realtime_service()
+    assert (await svc.get_realtime_service_status()).running is False
