@@ -4,3 +4,5 @@ Add one line here per new command module.
 """
 
 from __future__ import annotations
+
+from courtside.cli import usage  # noqa: F401
