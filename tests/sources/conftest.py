@@ -71,3 +71,75 @@ def scripted() -> Iterator[tuple[Scripted, str]]:
     app = Starlette(routes=[Route("/{path:path}", script.handle)])
     with ServerThread(app) as server:
         yield script, server.url
+
+
+class FakeNBAProcess:
+    """``courtside fake-nba`` in a subprocess, driven through its admin endpoints."""
+
+    def __init__(self, games: str, root: str) -> None:
+        import os
+        import socket
+        import subprocess
+        import sys
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "PYTHONPATH": f"{root}/src"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "courtside", "fake-nba", "--port", str(self.port),
+             "--games", games, "--speed", "0"], env=env, stderr=subprocess.PIPE)
+        import httpx
+
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{self.url}/_clock", timeout=1)
+                break
+            except httpx.TransportError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("fake-nba did not start: "
+                                       + self.proc.stderr.read().decode()) from None
+                time.sleep(0.05)
+
+    def admin(self, method: str, path: str, body: dict | None = None) -> dict:
+        import httpx
+
+        r = httpx.request(method, f"{self.url}{path}", json=body, timeout=5)
+        r.raise_for_status()
+        return r.json()
+
+    def reset(self, elapsed: float = 1500.0, speed: float = 0.0, pregame: float = 0.0) -> None:
+        self.admin("DELETE", "/_faults")
+        self.admin("POST", "/_clock", {"elapsed": elapsed, "speed": speed, "pregame": pregame})
+
+    def fault(self, kind: str, count: int = 1, **kw) -> dict:
+        return self.admin("POST", "/_faults", {"kind": kind, "count": count, **kw})
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except Exception:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def fake_nba_server(shared_data) -> Iterator[FakeNBAProcess]:
+    """A fake cdn.nba.com serving the recorded games of shared/data, clock frozen."""
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    server = FakeNBAProcess(str(shared_data / "nba-live"), root)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def fake_nba(fake_nba_server) -> FakeNBAProcess:
+    """The fake server, reset: no faults, clock frozen 1500 s into every game."""
+    fake_nba_server.reset()
+    return fake_nba_server

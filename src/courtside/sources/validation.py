@@ -95,9 +95,14 @@ def _key(line: StatLine, game_id: str) -> str:
     return f"{line.kind}:{line.id}@{game_id}"
 
 
+# Minutes are rebuilt from clock readings; a hundredth of a minute either way is rounding.
+_TOLERANCE = {"MIN": 0.02}
+
+
 def _went_back(prev: StatLine, new: StatLine) -> list[str]:
     return [f"{s} {prev.stats[s]:g}->{new.stats[s]:g}" for s in COUNTERS
-            if s in prev.stats and s in new.stats and new.stats[s] < prev.stats[s] - 1e-9]
+            if s in prev.stats and s in new.stats
+            and new.stats[s] < prev.stats[s] - _TOLERANCE.get(s, 1e-9)]
 
 
 class SnapshotValidator:

@@ -1,0 +1,263 @@
+"""The sync scheduler: runs every DataSync on its own asyncio task, on its own clock.
+
+Each run fetches with a timeout, passes the batch through the sync's pipeline (validation,
+hold, change detection), updates the source's health, persists it, and hands the update to
+the sink. A sync that fails, hangs or has a slow sink only delays itself: no run waits on
+another sync's run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from courtside.model import (
+    ConfigError,
+    DataSourceType,
+    DataSync,
+    NotFoundError,
+    SourceHealth,
+    SyncFrequency,
+    utcnow,
+)
+from courtside.sources.base import Source
+from courtside.sources.health import HealthTracker
+from courtside.sources.pacing import Pace, realtime_interval
+from courtside.sources.pipeline import Current, SyncPipeline, SyncUpdate
+from courtside.sources.registry import build_source
+
+__all__ = ["Sink", "SyncScheduler", "new_sync"]
+
+log = logging.getLogger(__name__)
+
+Sink = Callable[[SyncUpdate], Awaitable[None] | None]
+
+
+def new_sync(name: str, source_type: DataSourceType | str,
+             frequency: SyncFrequency | str = SyncFrequency.REAL_TIME,
+             config: dict[str, Any] | None = None, data_types: list[str] | None = None,
+             auto_start: bool = True) -> DataSync:
+    """A DataSync with a fresh id, its config checked by building (not starting) its source."""
+    sync = DataSync(sync_id=uuid.uuid4().hex[:12], name=name,
+                    source_type=DataSourceType(source_type), frequency=SyncFrequency(frequency),
+                    config=dict(config or {}), data_types=list(data_types or []),
+                    auto_start=auto_start)
+    build_source(sync)
+    return sync
+
+
+@dataclass
+class _Running:
+    sync: DataSync
+    source: Source
+    pipeline: SyncPipeline
+    health: HealthTracker
+    pace: Pace
+    timeout: float
+    interval: float | None
+    task: asyncio.Task | None = None
+    runs: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class SyncScheduler:
+    """Starts, runs and stops syncs; persists them when given a store."""
+
+    def __init__(self, sink: Sink | None = None, store: Any | None = None, *,
+                 sink_timeout: float = 5.0,
+                 source_factory: Callable[[DataSync], Source] = build_source) -> None:
+        self.sink = sink
+        self.store = store
+        self.source_factory = source_factory
+        self.sink_timeout = sink_timeout
+        self._running: dict[str, _Running] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> list[str]:
+        """Start every stored sync with auto_start and enabled set; returns their names."""
+        if self.store is None:
+            return []
+        syncs = await asyncio.to_thread(self.store.list)
+        started = []
+        for sync in syncs:
+            if sync.auto_start and sync.enabled:
+                try:
+                    await self.start_sync(sync)
+                    started.append(sync.name)
+                except ConfigError as exc:
+                    # One broken definition must not keep the others from starting.
+                    log.error("sync %s not started: %s", sync.name, exc)
+        return started
+
+    async def add(self, sync: DataSync, *, start: bool = True) -> DataSync:
+        """Persist a new sync (when there is a store) and start it."""
+        self.source_factory(sync)  # a bad definition fails here, before it is stored
+        if self.store is not None:
+            await asyncio.to_thread(self.store.add, sync)
+        if start and sync.enabled:
+            await self.start_sync(sync)
+        return sync
+
+    def _entry(self, sync: DataSync, state: dict[str, Any] | None) -> _Running:
+        source = self.source_factory(sync)
+        if state:
+            source.restore(state)
+        cfg = sync.config
+        interval = (float(cfg["interval_seconds"]) if "interval_seconds" in cfg
+                    else sync.frequency.interval_seconds)
+        return _Running(sync=sync, source=source, pipeline=SyncPipeline(sync.sync_id, sync.name,
+                        int(cfg.get("confirm_after", 3))),
+                        health=HealthTracker(sync.health, int(cfg.get("down_after", 10))),
+                        pace=Pace.from_options(cfg.get("pace")),
+                        timeout=float(cfg.get("timeout_seconds", 20.0)), interval=interval)
+
+    async def start_sync(self, sync: DataSync) -> None:
+        """Run a sync in its own task until stopped."""
+        if sync.sync_id in self._running and self._running[sync.sync_id].task:
+            return
+        state = await asyncio.to_thread(self.store.state, sync.sync_id) if self.store else {}
+        entry = self._running.get(sync.sync_id) or self._entry(sync, state)
+        self._running[sync.sync_id] = entry
+        entry.task = asyncio.create_task(self._loop(entry), name=f"sync:{sync.name}")
+
+    async def stop_sync(self, ref: str) -> None:
+        """Stop a running sync and release its source."""
+        entry = self._find(ref)
+        del self._running[entry.sync.sync_id]
+        if entry.task is not None:
+            entry.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await entry.task
+        await entry.source.aclose()
+
+    async def remove(self, ref: str) -> DataSync:
+        """Stop a sync and delete its definition."""
+        sync = None
+        with contextlib.suppress(NotFoundError):
+            sync = self._find(ref).sync
+            await self.stop_sync(ref)
+        if self.store is not None:
+            sync = await asyncio.to_thread(self.store.remove, ref)
+        if sync is None:
+            raise NotFoundError(f"no sync {ref!r}")
+        return sync
+
+    async def stop(self) -> None:
+        """Stop every sync."""
+        for sync_id in list(self._running):
+            await self.stop_sync(sync_id)
+
+    async def __aenter__(self) -> SyncScheduler:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------------ queries
+
+    def _find(self, ref: str) -> _Running:
+        for entry in self._running.values():
+            if ref in (entry.sync.sync_id, entry.sync.name):
+                return entry
+        raise NotFoundError(f"no running sync {ref!r}; running: "
+                            f"{', '.join(e.sync.name for e in self._running.values()) or 'none'}")
+
+    def syncs(self) -> list[DataSync]:
+        """The syncs running now, their health current."""
+        return [e.sync for e in self._running.values()]
+
+    def health(self, ref: str) -> SourceHealth:
+        """The health of a running sync's source."""
+        return self._find(ref).health.health
+
+    def current(self, ref: str) -> Current:
+        """The data a running sync serves now (last good data marked stale when failing)."""
+        return self._find(ref).pipeline.current()
+
+    # ------------------------------------------------------------------ running
+
+    def next_interval(self, ref: str) -> float:
+        """Seconds until the sync's next run."""
+        entry = self._find(ref)
+        if entry.interval is not None:
+            return entry.interval
+        return realtime_interval(entry.pipeline.game_states(), utcnow(), entry.pace)
+
+    async def run_once(self, ref: str | DataSync) -> SyncUpdate:
+        """Run a sync once now (starting its source if it is not running) and return the update."""
+        if isinstance(ref, DataSync):
+            if ref.sync_id not in self._running:
+                self._running[ref.sync_id] = self._entry(ref, None)
+            ref = ref.sync_id
+        return await self._run(self._find(ref))
+
+    async def _loop(self, entry: _Running) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            await self._run(entry)
+            interval = self.next_interval(entry.sync.sync_id)
+            # Interval measured start to start, so a slow fetch does not stretch the cadence.
+            await asyncio.sleep(max(0.0, interval - (loop.time() - started)))
+
+    async def _run(self, entry: _Running) -> SyncUpdate:
+        async with entry.lock:
+            entry.runs += 1
+            try:
+                async with asyncio.timeout(entry.timeout):
+                    batch = await entry.source.fetch()
+            except asyncio.CancelledError:
+                raise
+            except TimeoutError:
+                update = self._failed(entry, f"no answer within {entry.timeout:g}s (timeout)")
+            except Exception as exc:
+                update = self._failed(entry, f"{type(exc).__name__}: {exc}")
+            else:
+                update = entry.pipeline.accept(batch, entry.source.issues)
+                entry.health.success(batch.fetched_at, update.error,
+                                     entry.pipeline.stale_since())
+                if update.error:
+                    update.age_seconds = entry.health.health.stale_seconds
+            update.health = entry.health.health
+            entry.sync.health = entry.health.health
+            entry.sync.last_run_at = utcnow()
+            await self._persist(entry)
+            if not update.empty:
+                await self._deliver(update)
+            return update
+
+    def _failed(self, entry: _Running, error: str) -> SyncUpdate:
+        now = utcnow()
+        update = entry.pipeline.fail(error, now)
+        entry.health.failure(now, error, entry.pipeline.last_good_at)
+        return update
+
+    async def _persist(self, entry: _Running) -> None:
+        if self.store is None:
+            return
+        try:
+            await asyncio.to_thread(self.store.record_run, entry.sync.sync_id,
+                                    last_run_at=entry.sync.last_run_at,
+                                    health=entry.health.health, state=entry.source.state())
+        except Exception as exc:  # the sync keeps running without its bookkeeping
+            log.warning("sync %s: could not save its health: %s", entry.sync.name, exc)
+
+    async def _deliver(self, update: SyncUpdate) -> None:
+        if self.sink is None:
+            return
+        try:
+            result = self.sink(update)
+            if inspect.isawaitable(result):
+                async with asyncio.timeout(self.sink_timeout):
+                    await result
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("sync %s: the sink failed: %s: %s", update.name, type(exc).__name__, exc)
