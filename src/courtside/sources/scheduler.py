@@ -192,9 +192,16 @@ class SyncScheduler:
 
     async def run_once(self, ref: str | DataSync) -> SyncUpdate:
         """Run a sync once now (starting its source if it is not running) and return the update."""
+        if isinstance(ref, str) and self.store is not None:
+            try:
+                self._find(ref)
+            except NotFoundError:
+                ref = await asyncio.to_thread(self.store.get, ref)
         if isinstance(ref, DataSync):
             if ref.sync_id not in self._running:
-                self._running[ref.sync_id] = self._entry(ref, None)
+                state = (await asyncio.to_thread(self.store.state, ref.sync_id)
+                         if self.store is not None else None)
+                self._running[ref.sync_id] = self._entry(ref, state)
             ref = ref.sync_id
         return await self._run(self._find(ref))
 
