@@ -5,5 +5,5 @@ Add one line here per new command module.
 
 from __future__ import annotations
 
-from courtside.cli import fake_nba  # noqa: F401
+import courtside.cli.fake_nba  # noqa: F401
 from courtside.cli import usage  # noqa: F401
