@@ -7,3 +7,4 @@ from __future__ import annotations
 
 import courtside.cli.fake_nba  # noqa: F401
 from courtside.cli import usage  # noqa: F401
+from courtside.cli import compute, demo, formulas  # noqa: F401

@@ -290,6 +290,13 @@ class Catalog:
             self._cache[key] = compiled
         return compiled
 
+    def compile_tree(self, tree: Node, name: str = "expr",
+                     provided: Iterable[str] = ()) -> CompiledFormula:
+        """Compile an ad-hoc tree (not cached) against this catalog's formulas."""
+        given = frozenset(provided) & self.context_values
+        return compile_formula(name, tree,
+                               lambda ref: None if ref in given else self._trees.get(ref))
+
     # ----------------------------------------------------------------- custom formulas
 
     def define(self, definitions: Iterable[str | tuple[str, str]] | str, *,
@@ -337,7 +344,7 @@ class Catalog:
             name, _ = parse_definition(text)
             return self.define([text]).tree(name)
         tree = parse(text, resolve=self.resolve_name)
-        compile_formula("check", tree, lambda ref: self._trees.get(ref))
+        self.compile_tree(tree, "check")
         return tree
 
     def inputs(self, name: str, provided: Iterable[str] = ()) -> frozenset[str]:
