@@ -66,6 +66,9 @@ def test_derived_box_equals_the_nbas(docs, game_id: str, with_boxscore: bool) ->
         assert got.id == want.id
         assert got.stats == pytest.approx(want.stats), got.name
     assert derived.status == 3 and derived.period == official.period
+    # starters: given by the boxscore, or inferred from who was on the floor at the tip
+    assert {p.id for p in derived.players if p.starter} == {p.id for p in official.players
+                                                            if p.starter}
 
 
 def test_overtime_game(docs) -> None:

@@ -6,5 +6,6 @@ Add one line here per new command module.
 from __future__ import annotations
 
 import courtside.cli.fake_nba  # noqa: F401
+import courtside.cli.replay
 from courtside.cli import usage  # noqa: F401
 from courtside.cli import compute, demo, formulas  # noqa: F401

@@ -12,7 +12,11 @@ follows (checked against every recorded game):
 - every foul except a technical one is a personal foul (PF);
 - minutes run from a player's entry to his exit. Period-1 starters come from the boxscore's
   ``starter`` flags when given; a player not yet placed in a period who acts or is subbed
-  out before being subbed in was on the floor since the period began (credited back then).
+  out before being subbed in was on the floor since the period began (credited back then,
+  and, in the first period, marked as a starter);
+- plus-minus counts the points scored while a player is on the floor, and a substitution
+  made between a foul and its last free throw takes effect after that free throw (the
+  NBA credits the free throws to the five on the floor at the foul).
 """
 
 from __future__ import annotations
@@ -183,6 +187,8 @@ class BoxScoreBuilder:
         if player.placed_period < self.period:
             player.placed_period = self.period
             player.on_since = self._period_start
+            if self.period == 1:
+                player.starter = True
 
     def _on_court(self) -> list[_Player]:
         return [p for p in self._players.values() if p.on_since is not None]
