@@ -163,6 +163,14 @@ class RealTimeCalculationService:
         self._lifecycle = asyncio.Lock()
         self._background: set[asyncio.Task[Any]] = set()
         self._usage_by_formula: dict[str, int] = {}
+        self._compiled_cache: dict[tuple[str, int], Any] = {}
+        self._calc_counters: dict[tuple[str, CalculationStatus], Any] = {}
+        self._latency = {True: self.metrics.calculation_seconds.labels("cached"),
+                         False: self.metrics.calculation_seconds.labels("computed")}
+        self._cache_hits = self.metrics.cache_hits
+        self.metrics.cache_entries.set_function(lambda: len(self.cache))
+        self.metrics.games_tracked.set_function(lambda: len(self.engine.games))
+        self._cache_misses = self.metrics.cache_misses
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -276,15 +284,11 @@ class RealTimeCalculationService:
 
     async def ingest_snapshot(self, snapshot: GameSnapshot) -> list[EntityUpdate]:
         """Feed a normalised box score to the live engine (what syncs and replays call)."""
-        updates = await self.engine.apply_snapshot(snapshot)
-        self.metrics.games_tracked.set(len(self.engine.games))
-        return updates
+        return await self.engine.apply_snapshot(snapshot)
 
     async def ingest_action(self, game_id: str, action: Mapping[str, Any]) -> list[EntityUpdate]:
         """Feed one play-by-play action (after ``engine.open_playbyplay``)."""
-        updates = await self.engine.apply_action(game_id, action)
-        self.metrics.games_tracked.set(len(self.engine.games))
-        return updates
+        return await self.engine.apply_action(game_id, action)
 
     def _on_update(self, update: EntityUpdate) -> None:
         # A new data version makes older cached values unreachable; free them now.
@@ -305,47 +309,69 @@ class RealTimeCalculationService:
         entity's game has no data yet). Raises nothing for a failing calculation.
         """
         started = time.perf_counter()
-        ref = parse_entity(entity) if entity is not None else None
         timeout = timeout_seconds if timeout_seconds is not None else \
             self.config.default_timeout_seconds
-        task = self.tasks.new(str(formula_id), entity=ref.key() if ref else None,
-                              timeout_seconds=timeout)
+        try:
+            task = self.tasks.new(str(formula_id), entity=None, timeout_seconds=timeout)
+        except ConfigError:
+            task = self.tasks.new(str(formula_id), entity=None, timeout_seconds=1.0)
+            return self._reject(task, started, f"timeout_seconds must be a positive number of "
+                                               f"seconds, got {timeout_seconds!r}")
+        try:
+            ref = parse_entity(entity) if entity is not None else None
+        except ConfigError as exc:
+            return self._reject(task, started, str(exc))
+        task.entity = ref.key() if ref else None
         if input_data is not None and not isinstance(input_data, Mapping):
-            task.status = CalculationStatus.FAILED
-            task.error = (f"input_data must be a mapping of stat name to number, not "
-                          f"{type(input_data).__name__}")
-            task.started_at = task.completed_at = utcnow()
-            return self.tasks.record(task, time.perf_counter() - started)
+            return self._reject(task, started, "input_data must be a mapping of stat name to "
+                                               f"number, not {type(input_data).__name__}")
         if ref is None and input_data is None:
-            task.status = CalculationStatus.FAILED
-            task.error = "give input_data (stat name -> value), an entity, or both"
-            task.started_at = task.completed_at = utcnow()
-            return self.tasks.record(task, time.perf_counter() - started)
+            return self._reject(task, started,
+                                "give input_data (stat name -> value), an entity, or both")
+        live = ref is not None and use_live_data
+        if live and ref.game_id is not None and ref.game_id not in self.engine.games:
+            # The game has no data yet: wait for it, within the task's timeout.
+            async def work(task: RealtimeTask) -> float | None:
+                await self.engine.wait_for_game(ref.game_id)
+                return self._evaluate(task, ref, input_data, live, cache_result)
 
-        async def work(task: RealtimeTask) -> float | None:
-            return await self._compute(task, ref, input_data, use_live_data, cache_result)
+            return await self.tasks.run(task, work)
+        return self.tasks.run_sync(
+            task, lambda t: self._evaluate(t, ref, input_data, live, cache_result))
 
-        return await self.tasks.run(task, work)
+    def _reject(self, task: RealtimeTask, started: float, error: str) -> RealtimeTask:
+        task.status = CalculationStatus.FAILED
+        task.error = error
+        task.started_at = task.completed_at = utcnow()
+        return self.tasks.record(task, time.perf_counter() - started)
 
-    async def _compute(self, task: RealtimeTask, ref: EntityRef | None,
-                       input_data: Mapping[str, Any] | None, use_live_data: bool,
-                       cache_result: bool) -> float | None:
+    def _compiled(self, formula: Any) -> Any:
+        key = (formula.id, formula.version)
+        compiled = self._compiled_cache.get(key)
+        if compiled is None:
+            compiled = self._compiled_cache[key] = self.catalog.compile(formula.id,
+                                                                         self.league)
+        return compiled
+
+    def _evaluate(self, task: RealtimeTask, ref: EntityRef | None,
+                  input_data: Mapping[str, Any] | None, live: bool,
+                  cache_result: bool) -> float | None:
         formula = self.catalog.get(task.formula_id)
         task.formula_id = formula.id
         task.formula_version = formula.version
         self._usage_by_formula[formula.id] = self._usage_by_formula.get(formula.id, 0) + 1
-        live: dict[str, Any] = {}
-        data_version: int | str
+        held: dict[str, Any] = {}
+        data_version: Any
         entity_key = None
         explicit = _check_inputs(input_data) if input_data else {}
-        if ref is not None and use_live_data:
-            state, ident = await self._live_entity(ref)
+        if ref is not None and live:
+            state, ident = self.engine.find_entity(ref.kind, ref.id, ref.game_id)
             version = state.entity_version(ref.kind, ident)
-            live = state.entity_inputs(ref.kind, ident) or {}
+            held = state.entity_inputs(ref.kind, ident) or {}
             entity_key = f"{ref.kind}:{ident}@{state.game_id}"
             task.entity = entity_key
             task.data_version = version
-            data_version = version if not explicit else f"{version}+{inputs_digest(explicit)}"
+            data_version = version if not explicit else (version, inputs_digest(explicit))
         elif ref is not None and not explicit:
             raise ConfigError(f"use_live_data=False for {ref.key()} needs input_data: there is "
                               "no other data for the entity")
@@ -357,12 +383,12 @@ class RealTimeCalculationService:
             cached = self.cache.get(key, _MISS)
             if cached is not _MISS:
                 task.cache_hit = True
-                self.metrics.cache_hits.inc()
+                self._cache_hits.inc()
                 return cached
-            self.metrics.cache_misses.inc()
-        compiled = self.catalog.compile(formula.id, self.league)
-        inputs = {**self.league, **live, **explicit}
-        if not live:
+            self._cache_misses.inc()
+        compiled = self._compiled(formula)
+        inputs = {**self.league, **held, **explicit}
+        if not held:
             missing = sorted(n for n in compiled.inputs if n not in inputs)
             if missing:
                 raise ConfigError(f"{formula.id} needs {', '.join(missing)}; give them in "
@@ -370,19 +396,17 @@ class RealTimeCalculationService:
         value = compiled(inputs)
         if cache_result:
             self.cache.put(key, value)
-            self.metrics.cache_entries.set(len(self.cache))
         return value
 
-    async def _live_entity(self, ref: EntityRef) -> tuple[Any, str]:
-        if ref.game_id is not None and ref.game_id not in self.engine.games:
-            # Wait (within the task's timeout) for the game's first data.
-            await self.engine.wait_for_game(ref.game_id)
-        return self.engine.find_entity(ref.kind, ref.id, ref.game_id)
-
     def _observe_task(self, task: RealtimeTask, elapsed: float) -> None:
-        self.metrics.calculations.labels(task.formula_id, task.status.value).inc()
-        self.metrics.calculation_seconds.labels("cached" if task.cache_hit else "computed") \
-            .observe(elapsed)
+        # labelled children memoised: labels() costs more than the calculation itself
+        key = (task.formula_id, task.status)
+        counter = self._calc_counters.get(key)
+        if counter is None:
+            counter = self._calc_counters[key] = self.metrics.calculations.labels(
+                task.formula_id, task.status.value)
+        counter.inc()
+        self._latency[task.cache_hit].observe(elapsed)
 
     async def entity_values(self, entity: EntityRef | str | Mapping[str, Any]) -> dict[str, Any]:
         """A live entity's current values (own stats and every live formula)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -28,12 +28,12 @@ class CacheKey(NamedTuple):
     formula_id: str
     formula_version: int
     entity: str | None
-    data_version: int | str
+    data_version: Hashable  # an int, (int, overrides digest) or an inputs digest
 
 
-def inputs_digest(values: Mapping[str, Any]) -> str:
-    """A data version for explicit inputs: equal inputs give an equal digest."""
-    return repr(sorted((str(k), v) for k, v in values.items()))
+def inputs_digest(values: Mapping[str, Any]) -> frozenset:
+    """A data version for explicit inputs: equal inputs (in any order) give an equal digest."""
+    return frozenset(values.items())
 
 
 @dataclass(slots=True)
@@ -54,6 +54,11 @@ class CacheStats:
 
 
 _MISSING = object()
+
+
+def _version_of(data_version: Hashable) -> Hashable:
+    # a live entity's value with explicit overrides is keyed (version, overrides digest)
+    return data_version[0] if isinstance(data_version, tuple) else data_version
 
 
 class ResultCache:
@@ -121,7 +126,8 @@ class ResultCache:
         keys = self._by_entity.get(entity)
         if not keys:
             return 0
-        stale = [k for k in keys if current_version is None or k.data_version != current_version]
+        stale = [k for k in keys if current_version is None
+                 or _version_of(k.data_version) != current_version]
         for key in stale:
             self._drop(key)
         self.stats.invalidations += len(stale)

@@ -61,29 +61,53 @@ class TaskTracker:
         ``formula_version`` on the task. Never raises for a failing calculation: the task
         carries the status and error. Cancellation of the caller propagates.
         """
-        started = time.perf_counter()
-        task.started_at = utcnow()
-        task.status = CalculationStatus.IN_PROGRESS
-        self._active[task.task_id] = task
+        started = self._begin(task)
         try:
             async with asyncio.timeout(task.timeout_seconds):
                 value = await work(task)
-            elapsed = time.perf_counter() - started
-            if elapsed > task.timeout_seconds:
-                self._timeout(task, elapsed)
-            else:
-                task.result = value
-                task.status = CalculationStatus.COMPLETED
         except TimeoutError:
             self._timeout(task, time.perf_counter() - started, task.error)
-        except CourtsideError as exc:
-            task.status = CalculationStatus.FAILED
-            task.error = str(exc)
-        except Exception as exc:  # one broken calculation must not take the service down
-            task.status = CalculationStatus.FAILED
-            task.error = f"{type(exc).__name__}: {exc}"
-        finally:
-            self._active.pop(task.task_id, None)
+        except Exception as exc:
+            self._failed(task, exc)
+        else:
+            self._completed(task, value, started)
+        return self._end(task, started)
+
+    def run_sync(self, task: RealtimeTask,
+                 work: Callable[[RealtimeTask], float | None]) -> RealtimeTask:
+        """``run`` for work that never waits (no timer needed: it cannot be interrupted, so
+        only an overrun is checked, after the fact)."""
+        started = self._begin(task)
+        try:
+            value = work(task)
+        except Exception as exc:
+            self._failed(task, exc)
+        else:
+            self._completed(task, value, started)
+        return self._end(task, started)
+
+    def _begin(self, task: RealtimeTask) -> float:
+        task.started_at = utcnow()
+        task.status = CalculationStatus.IN_PROGRESS
+        self._active[task.task_id] = task
+        return time.perf_counter()
+
+    def _completed(self, task: RealtimeTask, value: float | None, started: float) -> None:
+        elapsed = time.perf_counter() - started
+        if elapsed > task.timeout_seconds:
+            self._timeout(task, elapsed)
+        else:
+            task.result = value
+            task.status = CalculationStatus.COMPLETED
+
+    def _failed(self, task: RealtimeTask, exc: Exception) -> None:
+        task.status = CalculationStatus.FAILED
+        # One broken calculation must not take the service down: every error ends the task.
+        task.error = str(exc) if isinstance(exc, CourtsideError) else \
+            f"{type(exc).__name__}: {exc}"
+
+    def _end(self, task: RealtimeTask, started: float) -> RealtimeTask:
+        self._active.pop(task.task_id, None)
         elapsed = time.perf_counter() - started
         # completed_at from the monotonic clock, so duration_ms is exact
         task.completed_at = task.started_at + timedelta(seconds=elapsed)
