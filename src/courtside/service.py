@@ -160,6 +160,8 @@ class RealTimeCalculationService:
         self.jobs: Any = None
         self.started_at = None
         self._started_monotonic: float | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.batch_size: int | None = None  # default rows per chunk (None: chosen per job)
         self._lifecycle = asyncio.Lock()
         self._background: set[asyncio.Task[Any]] = set()
         self._usage_by_formula: dict[str, int] = {}
@@ -207,6 +209,9 @@ class RealTimeCalculationService:
             await asyncio.to_thread(self.database.migrate)
             await self.bus.start()
             await self.engine.set_formulas(self._live_formulas())
+            self._loop = asyncio.get_running_loop()
+            self.usage = await asyncio.to_thread(self._open_usage)
+            self.jobs = await asyncio.to_thread(self._open_jobs)
             self.started_at = utcnow()
             self._started_monotonic = time.monotonic()
         return self
@@ -226,7 +231,15 @@ class RealTimeCalculationService:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             self._background.clear()
+            if self.jobs is not None:
+                # running jobs are cancelled after their current chunk and marked so
+                await asyncio.to_thread(self.jobs.close)
+                self.jobs = None
+            if self.usage is not None:
+                await asyncio.to_thread(self.usage.close)  # writes what is buffered
+                self.usage = None
             await self.bus.close()
+            self._loop = None
             if self.database is not None:
                 self.database.dispose()
             self.started_at = None
@@ -237,6 +250,23 @@ class RealTimeCalculationService:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    def _open_usage(self) -> Any:
+        from courtside.usage.tracker import UsageTracker
+
+        return UsageTracker(self.database, migrate=False).start()
+
+    def _open_jobs(self) -> Any:
+        from courtside.batch.jobs import JobManager
+
+        return JobManager(self.database, self.config.data_dir, publish=self._publish_from_thread)
+
+    def _publish_from_thread(self, topic: str, payload: dict[str, Any]) -> None:
+        """Publish from a worker thread (batch job progress) onto the service's loop."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        asyncio.run_coroutine_threadsafe(self.bus.publish(topic, payload), loop)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         """Run background work owned by the service (cancelled on ``stop``)."""
@@ -300,14 +330,49 @@ class RealTimeCalculationService:
     async def calculate(self, formula_id: str, input_data: Mapping[str, Any] | None = None, *,
                         entity: EntityRef | str | Mapping[str, Any] | None = None,
                         use_live_data: bool = True, cache_result: bool = True,
-                        timeout_seconds: float | None = None) -> RealtimeTask:
+                        timeout_seconds: float | None = None, interface: str = "python",
+                        client: str | None = None) -> RealtimeTask:
         """One formula for explicit inputs, a live entity, or both (explicit inputs win).
+
+        Records one usage event (tool ``calculate``, the formula, cache hit, outcome):
+        interfaces pass their ``interface`` (rest, websocket, mcp, cli) and ``client`` rather
+        than recording the call themselves.
 
         Returns the :class:`RealtimeTask`: COMPLETED with ``result`` (None for a null value,
         e.g. a division by zero), FAILED with ``error`` (unknown formula, bad inputs, unknown
         entity), or TIMEOUT when the value was not ready within ``timeout_seconds`` (e.g. the
         entity's game has no data yet). Raises nothing for a failing calculation.
         """
+        task = await self._calculate(formula_id, input_data, entity, use_live_data,
+                                     cache_result, timeout_seconds)
+        if self.usage is not None:
+            self._record_usage(task, interface, client)
+        return task
+
+    def _record_usage(self, task: RealtimeTask, interface: str, client: str | None) -> None:
+        from courtside.usage.events import Interface, Outcome, UsageEvent
+
+        outcome = {CalculationStatus.COMPLETED: Outcome.OK,
+                   CalculationStatus.TIMEOUT: Outcome.TIMEOUT}.get(task.status, Outcome.ERROR)
+        try:
+            via = Interface(interface)
+        except ValueError:
+            raise ConfigError(f"interface {interface!r} is not one of "
+                              f"{[i.value for i in Interface]}") from None
+        game = task.entity.partition("@")[2] if task.entity else ""
+        self.usage.record(UsageEvent(
+            client=client or "anonymous", interface=via, tool="calculate",
+            started_at=task.started_at or task.created_at, duration_ms=task.duration_ms or 0.0,
+            outcome=outcome, formula=task.formula_id,
+            resource=f"game:{game}" if game else None,
+            error_code=None if outcome is Outcome.OK else task.status.value,
+            cache_hit=task.cache_hit))
+
+    def _prepare(self, formula_id: str, input_data: Mapping[str, Any] | None,
+                 entity: EntityRef | str | Mapping[str, Any] | None,
+                 timeout_seconds: float | None
+                 ) -> tuple[RealtimeTask, EntityRef | None, float, str | None]:
+        """A new task and its parsed entity, or the reason to reject the request."""
         started = time.perf_counter()
         timeout = timeout_seconds if timeout_seconds is not None else \
             self.config.default_timeout_seconds
@@ -315,19 +380,29 @@ class RealTimeCalculationService:
             task = self.tasks.new(str(formula_id), entity=None, timeout_seconds=timeout)
         except ConfigError:
             task = self.tasks.new(str(formula_id), entity=None, timeout_seconds=1.0)
-            return self._reject(task, started, f"timeout_seconds must be a positive number of "
-                                               f"seconds, got {timeout_seconds!r}")
+            return task, None, started, (f"timeout_seconds must be a positive number of "
+                                         f"seconds, got {timeout_seconds!r}")
         try:
             ref = parse_entity(entity) if entity is not None else None
         except ConfigError as exc:
-            return self._reject(task, started, str(exc))
+            return task, None, started, str(exc)
         task.entity = ref.key() if ref else None
         if input_data is not None and not isinstance(input_data, Mapping):
-            return self._reject(task, started, "input_data must be a mapping of stat name to "
-                                               f"number, not {type(input_data).__name__}")
+            return task, ref, started, ("input_data must be a mapping of stat name to "
+                                        f"number, not {type(input_data).__name__}")
         if ref is None and input_data is None:
-            return self._reject(task, started,
-                                "give input_data (stat name -> value), an entity, or both")
+            return task, ref, started, ("give input_data (stat name -> value), an entity, "
+                                        "or both")
+        return task, ref, started, None
+
+    async def _calculate(self, formula_id: str, input_data: Mapping[str, Any] | None,
+                         entity: EntityRef | str | Mapping[str, Any] | None,
+                         use_live_data: bool, cache_result: bool,
+                         timeout_seconds: float | None) -> RealtimeTask:
+        task, ref, started, problem = self._prepare(formula_id, input_data, entity,
+                                                    timeout_seconds)
+        if problem:
+            return self._reject(task, started, problem)
         live = ref is not None and use_live_data
         if live and ref.game_id is not None and ref.game_id not in self.engine.games:
             # The game has no data yet: wait for it, within the task's timeout.
@@ -336,6 +411,21 @@ class RealTimeCalculationService:
                 return self._evaluate(task, ref, input_data, live, cache_result)
 
             return await self.tasks.run(task, work)
+        return self.tasks.run_sync(
+            task, lambda t: self._evaluate(t, ref, input_data, live, cache_result))
+
+    def calculate_now(self, formula_id: str, input_data: Mapping[str, Any] | None = None, *,
+                      entity: EntityRef | str | Mapping[str, Any] | None = None,
+                      use_live_data: bool = True, cache_result: bool = True) -> RealtimeTask:
+        """``calculate`` for synchronous callers (the optimiser, warming): never waits, so a
+        game without data yet FAILS instead of waiting. Records no usage event."""
+        task, ref, started, problem = self._prepare(formula_id, input_data, entity, None)
+        live = ref is not None and use_live_data
+        if not problem and live and ref.game_id is not None \
+                and ref.game_id not in self.engine.games:
+            problem = f"game {ref.game_id} has no data yet"
+        if problem:
+            return self._reject(task, started, problem)
         return self.tasks.run_sync(
             task, lambda t: self._evaluate(t, ref, input_data, live, cache_result))
 
@@ -452,14 +542,25 @@ class RealTimeCalculationService:
         uptime = (time.monotonic() - self._started_monotonic) if self._started_monotonic else 0.0
         return ServiceStatus(
             running=self.running, version=__version__, started_at=self.started_at,
-            uptime_seconds=uptime, sources=self._sources(), games=self.engine.summaries(),
+            uptime_seconds=uptime, sources=self.sources(), games=self.engine.summaries(),
             subscribers=self.bus.subscriber_count(), cache=self.cache.info(),
             tasks=self.tasks.count_by_status(), metrics=self.performance())
 
-    def _sources(self) -> list[dict[str, Any]]:
+    def sources(self) -> list[dict[str, Any]]:
+        """Every running sync's source with its health (what ``/v1/sources`` lists)."""
         if self.scheduler is None:
             return []
-        return list(self.scheduler.status())  # the sync helper's shape
+        return [{"sync_id": s.sync_id, "name": s.name, "source_type": s.source_type.value,
+                 "frequency": s.frequency.value, "enabled": s.enabled,
+                 "last_run_at": s.last_run_at.isoformat() if s.last_run_at else None,
+                 "health": s.health.to_dict()} for s in self.scheduler.syncs()]
+
+    def sync_intervals(self) -> dict[str, float]:
+        """Seconds between runs of each running sync."""
+        if self.scheduler is None:
+            return {}
+        return {s.sync_id: self.scheduler.next_interval(s.sync_id)
+                for s in self.scheduler.syncs()}
 
     # ------------------------------------------------------------------ other operations
 
@@ -470,11 +571,32 @@ class RealTimeCalculationService:
                               "first (courtside sync add) or feed snapshots with ingest_snapshot")
         return await self.scheduler.run_now(sync)
 
-    async def process_batch(self, formulas: list[str], data: Any, **options: Any) -> Any:
-        """Submit a batch job (the batch engine's job manager)."""
+    async def process_batch(self, formulas: str | list[str], data: Any, *,
+                            executor: str = "sequential", wait: bool = False,
+                            batch_size: int | None = None, **options: Any) -> Any:
+        """Submit a batch job to the job manager; returns its ``BatchJob``.
+
+        ``wait=False`` (default) returns the QUEUED job at once; progress is published on
+        ``jobs:<jobId>``. Other options (``preset``, ``context``, ``define``,
+        ``timeout_seconds``, ``workers``, ``cluster``) are the job manager's.
+        """
+        jobs = self._require_jobs()
+        return await asyncio.to_thread(
+            jobs.submit, data, formulas, executor=executor, wait=wait,
+            batch_size=batch_size if batch_size is not None else self.batch_size, **options)
+
+    async def batch_status(self, job_id: str) -> Any:
+        """A batch job's current ``BatchJob``."""
+        return await asyncio.to_thread(self._require_jobs().status, job_id)
+
+    async def cancel_batch(self, job_id: str) -> Any:
+        """Cancel a batch job after its current chunk."""
+        return await asyncio.to_thread(self._require_jobs().cancel, job_id)
+
+    def _require_jobs(self) -> Any:
         if self.jobs is None:
-            raise ConfigError("the batch engine is not available in this build")
-        return await self.jobs.submit(formulas, data, **options)
+            raise ConfigError("the service is not started; call start() before batch jobs")
+        return self.jobs
 
     async def optimize(self, *, apply: bool = True) -> dict[str, Any]:
         """Recommendations from the measured metrics; the safe ones applied when ``apply``."""
@@ -553,9 +675,13 @@ async def calculate_formula_realtime(formula_id: str, input_data: Mapping[str, A
         cache_result=cache_result, timeout_seconds=timeout_seconds)
 
 
-async def process_batch_calculations(formulas: list[str], data: Any, **options: Any) -> Any:
-    """Submit a batch calculation (see ``RealTimeCalculationService.process_batch``)."""
-    return await (await _service()).process_batch(formulas, data, **options)
+async def process_batch_calculations(formulas: str | list[str], data: Any, *,
+                                     executor: str = "sequential", wait: bool = False,
+                                     **options: Any) -> Any:
+    """Submit a batch calculation; returns its ``BatchJob`` (see
+    ``RealTimeCalculationService.process_batch``)."""
+    return await (await _service()).process_batch(formulas, data, executor=executor, wait=wait,
+                                                  **options)
 
 
 async def sync_live_data(sync: str | None = None) -> dict[str, Any]:

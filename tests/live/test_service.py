@@ -174,3 +174,77 @@ async def test_standalone_functions_use_one_default_service(tmp_path: Path) -> N
         await svc.stop_realtime_service()
         await svc.stop_realtime_service()
     assert (await svc.get_realtime_service_status()).running is False
+
+
+async def test_usage_events_are_recorded_per_calculation(service) -> None:
+    from courtside.usage.patterns import analyze_usage_patterns
+
+    await service.calculate("TS_PCT", {"PTS": 10, "FGA": 8, "FTA": 2}, interface="rest",
+                            client="app-1")
+    await service.calculate("TS_PCT", {"PTS": 10, "FGA": 8, "FTA": 2}, interface="rest",
+                            client="app-1")
+    await service.calculate("NOPE", {"PTS": 1})
+    service.usage.flush()
+    patterns = analyze_usage_patterns(service.database, "hour")
+    assert patterns.totals["calls"] == 3
+    top = {f["formula"]: f for f in patterns.top_formulas}
+    assert top["TS_PCT"]["calls"] == 2 and top["TS_PCT"]["cache_hits"] == 1
+    assert {c["client"] for c in patterns.top_clients} == {"app-1", "anonymous"}
+    with pytest.raises(Exception, match="interface 'carrier-pigeon'"):
+        await service.calculate("TS_PCT", {"PTS": 1, "FGA": 1, "FTA": 1},
+                                interface="carrier-pigeon")
+
+
+async def test_batch_jobs_go_through_the_job_manager_and_publish_progress(service) -> None:
+    import polars as pl
+
+    from courtside.model import BatchStatus
+
+    frame = pl.DataFrame({"PTS": [30.0, 10.0, 0.0], "FGA": [20.0, 8.0, 0.0],
+                          "FTA": [10.0, 2.0, 0.0]})
+    job = await service.process_batch(["TS_PCT"], frame, wait=True)
+    assert job.status == BatchStatus.COMPLETED and job.processed_rows == 3
+    results = service.jobs.results(job.job_id)
+    assert results["TS_PCT"].to_list()[:2] == [30 / (2 * (20 + 4.4)), 10 / (2 * (8 + 0.88))]
+    assert results["TS_PCT"].to_list()[2] is None
+    for _ in range(50):  # progress crosses from the job's thread to the loop
+        state = await service.bus.latest(f"jobs:{job.job_id}")
+        if state.seq:
+            break
+        await asyncio.sleep(0.02)
+    assert state.seq >= 1 and state.last is not None
+
+
+async def test_optimize_applies_safe_actions_and_measures_their_effect(tmp_path: Path,
+                                                                       docs) -> None:
+    service = svc.RealTimeCalculationService(data_dir=tmp_path, cache_size=8)
+    await service.start()
+    try:
+        await service.ingest_snapshot(parse_boxscore(docs[1]))
+        players = [ident for (kind, ident) in service.engine.game(GAME).entities
+                   if kind == "player"]
+        for _ in range(3):  # 2 formulas x 20+ players cycle through a cache of 8: misses
+            for pid in players:
+                for fid in ("TS_PCT", "USG_PCT"):
+                    await service.calculate(fid, entity=f"player:{pid}@{GAME}")
+        for _ in range(3):
+            await service.calculate("TS_PCT", entity="player:1@0099999999",
+                                    timeout_seconds=0.01)
+        assert service.cache.stats.evictions > 0
+        report = await service.optimize()
+        recs = {r["id"]: r for r in report["recommendations"]}
+        assert recs["cache_capacity"]["applied"] and recs["cache_capacity"]["params"][
+            "capacity"] > 8
+        assert service.cache.capacity == recs["cache_capacity"]["params"]["capacity"]
+        assert "timeouts" in recs and not recs["timeouts"]["applied"]  # advice only
+        warm = recs.get("cache_warm") or recs.get("usage:warm_cache")
+        assert warm is not None and warm["applied"]
+        # Measured: the same probe workload hits the cache after, not before.
+        assert report["before"]["probe_calls"] == report["after"]["probe_calls"] > 0
+        assert report["before"]["probe_hit_rate"] < 0.2
+        assert report["after"]["probe_hit_rate"] == 1.0
+        assert report["effect"]["cache_capacity"]["delta"] > 0
+        dry = await service.optimize(apply=False)
+        assert dry["applied"] == []
+    finally:
+        await service.stop()

@@ -1,123 +1,168 @@
 """Tuning a running service from what it measured: recommendations, the safe ones applied.
 
-Each rule reads the service's own figures (cache counts, task latencies and statuses, usage by
-formula, bus drops, source health) and yields a recommendation with its evidence. Safe ones
-(they cannot change a computed value, only when and how fast it is served) are applied when
-asked:
+Two sources of recommendations:
 
-- ``cache_capacity``: evictions while the hit rate is low -> a larger cache;
-- ``cache_ttl``: entries expiring while still being asked for -> a longer TTL (safe because a
-  data change invalidates by version, never by time);
-- ``cache_warm``: the most used formulas computed ahead for every live entity;
-- ``timeouts``: calculations timing out -> advice only (a longer budget hides a slow source);
-- ``slow_subscribers``: dropped messages -> advice only (the WebSocket queue is the API's);
-- ``sync_interval``: a failing source -> a longer interval, when the scheduler supports it.
+- the service's own figures (cache counts, task statuses, bus drops, source health):
+  ``cache_capacity`` (evictions while the hit rate is low -> a larger cache, applied),
+  ``cache_ttl`` (entries expiring while still asked for -> a longer TTL, applied: a data change
+  already invalidates by version, so a longer TTL never serves stale data), ``cache_warm``
+  (the most used formulas computed ahead for every live entity, applied), and advice only for
+  ``timeouts``, ``slow_subscribers`` and ``failing_source`` (changing them would hide a
+  problem rather than fix it);
+- the usage analytics (``courtside.usage.optimise.recommend_actions`` over the last hour):
+  warm_cache, set_cache_ttl, set_batch_size, set_sync_interval; applied through
+  ``courtside.usage.optimise.apply`` on :class:`ServiceTarget`, which stores the outcome.
 
-Each applied action is measured: the figure it targets before and after a probe workload
-replayed from the recent calculations.
+Applied actions are measured: the service's figures before and after, each side after the same
+probe workload (the recent live-entity calculations replayed).
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from courtside.model import CalculationStatus
+from courtside.model import CalculationStatus, ConfigError, utcnow
 
 if TYPE_CHECKING:
     from courtside.service import RealTimeCalculationService
 
-__all__ = ["Recommendation", "optimize"]
+__all__ = ["Recommendation", "ServiceTarget", "optimize"]
 
 MAX_CACHE = 1_000_000
 MAX_TTL = 3600.0
 WARM_TOP = 5
+PROBE_CALLS = 200
 
 
 @dataclass(slots=True)
 class Recommendation:
-    """One recommendation and, when applied, its effect."""
+    """One recommendation: why (with the figures), what, whether safe and applied."""
 
     id: str
     reason: str
     evidence: dict[str, Any]
     action: str
     safe: bool
+    params: dict[str, Any] = field(default_factory=dict)
     applied: bool = False
-    before: dict[str, Any] = field(default_factory=dict)
-    after: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         return {"id": self.id, "reason": self.reason, "evidence": self.evidence,
-                "action": self.action, "safe": self.safe, "applied": self.applied,
-                "before": self.before, "after": self.after}
+                "action": self.action, "safe": self.safe, "params": self.params,
+                "applied": self.applied, "error": self.error}
 
 
-async def _probe(service: RealTimeCalculationService, limit: int = 200) -> dict[str, Any]:
-    """Replay recent calculations (read-only) and measure hit rate and latency."""
-    recent = [t for t in service.tasks.recent(limit) if t.status == CalculationStatus.COMPLETED]
-    if not recent:
-        return {"probe_calls": 0}
-    hits = 0
-    durations = []
-    for task in recent:
-        started = time.perf_counter()
-        key_entity = task.entity
-        if key_entity is None:
-            continue
-        probe = await service.calculate(task.formula_id, entity=key_entity,
-                                        timeout_seconds=task.timeout_seconds)
-        durations.append((time.perf_counter() - started) * 1000.0)
-        hits += probe.cache_hit
-    if not durations:
-        return {"probe_calls": 0}
-    durations.sort()
-    return {"probe_calls": len(durations), "probe_hit_rate": hits / len(durations),
-            "probe_p50_ms": durations[len(durations) // 2]}
+class ServiceTarget:
+    """The service's knobs as ``courtside.usage.optimise.OptimisationTarget``."""
+
+    def __init__(self, service: RealTimeCalculationService) -> None:
+        self.service = service
+        self.probe: dict[str, Any] = {}
+        self.workload: list[tuple[str, str]] = []
+
+    def warm_cache(self, formula_ids: list[str]) -> int:
+        """Compute these formulas for every live player and team; returns values computed."""
+        warmed = 0
+        for state in list(self.service.engine.games.values()):
+            for kind, ident in list(state.entities):
+                if kind == "game":
+                    continue
+                for fid in formula_ids:
+                    task = self.service.calculate_now(
+                        fid, entity=f"{kind}:{ident}@{state.game_id}")
+                    warmed += task.status == CalculationStatus.COMPLETED and not task.cache_hit
+        return warmed
+
+    def set_cache_ttl(self, seconds: float) -> None:
+        """Change the result cache's TTL."""
+        self.service.cache.configure(ttl_seconds=float(seconds))
+
+    def set_cache_capacity(self, capacity: int) -> None:
+        """Change the result cache's size bound."""
+        self.service.cache.configure(capacity=int(capacity))
+
+    def set_batch_size(self, n: int) -> None:
+        """Rows per chunk for batch jobs submitted without one."""
+        if n < 1:
+            raise ConfigError(f"batch size must be at least 1, got {n}")
+        self.service.batch_size = int(n)
+
+    def set_sync_interval(self, sync_id: str, seconds: float) -> None:
+        """How often one sync runs (the scheduler's knob)."""
+        scheduler = self.service.scheduler
+        if scheduler is None or not hasattr(scheduler, "set_interval"):
+            raise ConfigError("this service's scheduler cannot change a sync's interval")
+        scheduler.set_interval(sync_id, seconds)
+
+    def choose_workload(self) -> None:
+        """Fix the probe workload: the recent live-entity calculations (read-only)."""
+        self.workload = [(t.formula_id, t.entity) for t in self.service.tasks.recent(PROBE_CALLS)
+                         if t.status == CalculationStatus.COMPLETED and t.entity
+                         and "@" in t.entity]
+
+    def run_probe(self) -> None:
+        """Replay the chosen workload and time it."""
+        service = self.service
+        hits, durations = 0, []
+        for formula_id, entity in self.workload:
+            started = time.perf_counter()
+            probe = service.calculate_now(formula_id, entity=entity)
+            durations.append((time.perf_counter() - started) * 1000.0)
+            hits += probe.cache_hit
+        durations.sort()
+        self.probe = ({"probe_calls": len(durations), "probe_hit_rate": hits / len(durations),
+                       "probe_p50_ms": durations[len(durations) // 2]} if durations
+                      else {"probe_calls": 0})
+
+    def measure(self) -> dict[str, Any]:
+        """The figures compared before and after."""
+        cache = self.service.cache
+        return {**self.probe, "cache_size": len(cache), "cache_capacity": cache.capacity,
+                "cache_ttl_seconds": cache.ttl_seconds, "cache_hit_rate": cache.stats.hit_rate,
+                "batch_size": self.service.batch_size}
 
 
-async def optimize(service: RealTimeCalculationService, *, apply: bool = True) -> dict[str, Any]:
-    """Recommendations computed from the service's metrics; safe ones applied if ``apply``."""
-    perf_before = service.performance()
-    cache = service.cache
-    stats = cache.stats
-    lookups = stats.hits + stats.misses
+def _own(service: RealTimeCalculationService) -> list[Recommendation]:
     recs: list[Recommendation] = []
-
+    cache, stats = service.cache, service.cache.stats
+    lookups = stats.hits + stats.misses
     if stats.evictions and lookups >= 20 and (stats.hit_rate or 0.0) < 0.8:
         proposed = min(MAX_CACHE, max(cache.capacity * 2, cache.capacity + stats.evictions))
         recs.append(Recommendation(
-            "cache_capacity",
-            f"{stats.evictions} evictions while the hit rate is {stats.hit_rate:.0%}",
-            {"evictions": stats.evictions, "hit_rate": stats.hit_rate,
+            "cache_capacity", f"{stats.evictions} evictions while the hit rate is "
+            f"{stats.hit_rate:.0%} over {lookups} lookups",
+            {"evictions": stats.evictions, "hit_rate": stats.hit_rate, "lookups": lookups,
              "capacity": cache.capacity},
-            f"raise the cache capacity from {cache.capacity} to {proposed}", safe=True,
-            before={"capacity": cache.capacity}, after={"capacity": proposed}))
-    if stats.expirations and cache.ttl_seconds is not None and \
-            stats.expirations >= 0.1 * max(1, stats.hits):
+            f"raise the cache capacity from {cache.capacity} to {proposed}", True,
+            {"capacity": proposed}))
+    if stats.expirations and cache.ttl_seconds is not None \
+            and stats.expirations >= 0.1 * max(1, stats.hits):
         proposed_ttl = min(MAX_TTL, cache.ttl_seconds * 4)
         if proposed_ttl > cache.ttl_seconds:
             recs.append(Recommendation(
-                "cache_ttl",
-                f"{stats.expirations} entries expired while still asked for; data changes "
-                "already invalidate by version",
+                "cache_ttl", f"{stats.expirations} entries expired while still asked for "
+                f"({stats.hits} hits); data changes already invalidate by version",
                 {"expirations": stats.expirations, "hits": stats.hits,
                  "ttl_seconds": cache.ttl_seconds},
-                f"raise the TTL from {cache.ttl_seconds:g} s to {proposed_ttl:g} s", safe=True,
-                before={"ttl_seconds": cache.ttl_seconds},
-                after={"ttl_seconds": proposed_ttl}))
+                f"raise the TTL from {cache.ttl_seconds:g} s to {proposed_ttl:g} s", True,
+                {"seconds": proposed_ttl}))
     usage = service.usage_by_formula()
-    top = [fid for fid, _ in list(usage.items())[:WARM_TOP]]
-    entities = sum(len([k for k in g.entities if k[0] != "game"])
-                   for g in service.engine.games.values())
+    top = [fid for fid, calls in list(usage.items())[:WARM_TOP] if calls >= 2]
+    entities = sum(1 for g in service.engine.games.values() for k in g.entities if k[0] != "game")
     if top and entities:
         recs.append(Recommendation(
             "cache_warm", f"the most used formulas ({', '.join(top)}) can be ready for every "
             f"live entity ({entities}) before they are asked for",
-            {"top_formulas": {f: usage[f] for f in top}, "live_entities": entities},
-            f"compute {', '.join(top)} ahead for the live entities", safe=True))
+            {"calls": {f: usage[f] for f in top}, "live_entities": entities},
+            f"compute {', '.join(top)} ahead for the live entities", True,
+            {"formula_ids": top}))
     counts = service.tasks.count_by_status()
     total = sum(v for k, v in counts.items() if k != CalculationStatus.IN_PROGRESS.value)
     timeouts = counts[CalculationStatus.TIMEOUT.value]
@@ -126,60 +171,100 @@ async def optimize(service: RealTimeCalculationService, *, apply: bool = True) -
             "timeouts", f"{timeouts} of {total} calculations timed out",
             {"timeouts": timeouts, "total": total,
              "default_timeout_seconds": service.config.default_timeout_seconds},
-            "check the sources of the games asked for (status), or raise timeout_seconds",
-            safe=False))
-    if perf_before.messages_dropped:
+            "check the sources of the games asked for (status); raising timeout_seconds "
+            "would only hide a slow source", False))
+    dropped = service.performance().messages_dropped
+    if dropped:
         recs.append(Recommendation(
-            "slow_subscribers", f"{perf_before.messages_dropped} messages were dropped for "
-            "slow subscribers", {"messages_dropped": perf_before.messages_dropped},
-            "subscribe to fewer formulas per client or raise the client queue size",
-            safe=False))
-    for source in service._sources():
-        health = source.get("health") or {}
-        failures = health.get("consecutive_failures", 0)
+            "slow_subscribers", f"{dropped} messages were dropped for slow subscribers",
+            {"messages_dropped": dropped},
+            "subscribe to fewer formulas per client, or give clients a larger queue", False))
+    for source in service.sources():
+        failures = (source.get("health") or {}).get("consecutive_failures", 0)
         if failures >= 3:
             recs.append(Recommendation(
-                "sync_interval", f"source {source.get('name')} failed {failures} times in a row",
-                {"source": source.get("name"), "consecutive_failures": failures},
-                "lengthen its interval until it recovers (the breaker already backs off)",
-                safe=False))
+                "failing_source", f"source {source.get('name')} failed {failures} times in a "
+                "row", {"source": source.get("name"), "consecutive_failures": failures},
+                "check the source (its breaker already backs off); its games show as stale",
+                False))
+    return recs
 
-    applied_any = False
+
+def _from_usage(service: RealTimeCalculationService) -> list[Recommendation]:
+    if service.usage is None:
+        return []
+    from courtside.usage.optimise import recommend_actions
+    from courtside.usage.patterns import analyze_usage_patterns
+
+    service.usage.flush()
+    patterns = analyze_usage_patterns(service.database, "hour")
+    current = {"cache_ttl_seconds": service.cache.ttl_seconds,
+               "batch_size": service.batch_size, "sync_intervals": service.sync_intervals()}
+    return [Recommendation(f"usage:{a.kind}", a.reason, a.evidence, a.kind, True, a.params)
+            for a in recommend_actions(patterns, current=current)]
+
+
+async def optimize(service: RealTimeCalculationService, *,
+                   apply: bool = True) -> dict[str, Any]:
+    """Recommendations from measured figures and usage; the safe ones applied if ``apply``.
+
+    Returns ``recommendations`` (each with its evidence and whether it was applied),
+    ``before``/``after`` (the figures around the applied actions, each after the same probe
+    workload) and ``effect`` (before, after and delta of each number).
+    """
+    return await asyncio.to_thread(_optimize, service, apply)
+
+
+def _optimize(service: RealTimeCalculationService, apply: bool) -> dict[str, Any]:
+    target = ServiceTarget(service)
+    recs = _own(service)
+    usage_recs = _from_usage(service)
+    if any(r.action == "warm_cache" for r in usage_recs):  # the usage view wins: per-formula
+        recs = [r for r in recs if r.id != "cache_warm"]
+    recs += usage_recs
+    target.choose_workload()
+    target.run_probe()
+    before = target.measure()
     if apply:
-        probe_before = await _probe(service)
+        knobs: dict[str, Callable[..., Any]] = {
+            "cache_capacity": target.set_cache_capacity, "cache_ttl": target.set_cache_ttl,
+            "cache_warm": target.warm_cache, "warm_cache": target.warm_cache,
+            "set_cache_ttl": target.set_cache_ttl, "set_batch_size": target.set_batch_size,
+            "set_sync_interval": target.set_sync_interval}
         for rec in recs:
             if not rec.safe:
                 continue
-            if rec.id == "cache_capacity":
-                cache.configure(capacity=rec.after["capacity"])
-            elif rec.id == "cache_ttl":
-                cache.configure(ttl_seconds=rec.after["ttl_seconds"])
-            elif rec.id == "cache_warm":
-                before_size = len(cache)
-                warmed = await warm_cache(service, top)
-                rec.before = {"cache_entries": before_size}
-                rec.after = {"cache_entries": len(cache), "warmed": warmed}
-            rec.applied = True
-            applied_any = True
-        probe_after = await _probe(service) if applied_any else probe_before
-    else:
-        probe_before = probe_after = {}
-    return {
-        "recommendations": [r.to_dict() for r in recs],
-        "applied": [r.id for r in recs if r.applied],
-        "before": {"metrics": perf_before.to_dict(), **probe_before},
-        "after": {"metrics": service.performance().to_dict(), **probe_after},
-    }
+            knob = knobs[rec.action if rec.id.startswith("usage:") else rec.id]
+            try:
+                knob(**rec.params)
+                rec.applied = True
+            except Exception as exc:  # one bad knob must not stop the others
+                rec.error = f"{type(exc).__name__}: {exc}"
+    target.run_probe()
+    after = target.measure()
+    if apply:
+        _store(service, [r for r in recs if r.applied or r.error], before, after)
+    effect = {k: {"before": v, "after": after[k], "delta": after[k] - v}
+              for k, v in before.items() if isinstance(v, int | float)
+              and not isinstance(v, bool) and isinstance(after.get(k), int | float)}
+    return {"recommendations": [r.to_dict() for r in recs],
+            "applied": [r.id for r in recs if r.applied], "before": before, "after": after,
+            "effect": effect}
 
 
-async def warm_cache(service: RealTimeCalculationService, formula_ids: list[str]) -> int:
-    """Compute formulas for every live player and team into the cache; returns how many."""
-    warmed = 0
-    for state in list(service.engine.games.values()):
-        for kind, ident in list(state.entities):
-            if kind == "game":
-                continue
-            for fid in formula_ids:
-                task = await service.calculate(fid, entity=f"{kind}:{ident}@{state.game_id}")
-                warmed += task.status == CalculationStatus.COMPLETED and not task.cache_hit
-    return warmed
+def _store(service: RealTimeCalculationService, recs: list[Recommendation],
+           before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Log the applied actions in the usage analytics' optimisation table."""
+    if not recs or service.database is None:
+        return
+    from courtside.storage.usage import insert_many, optimisations
+
+    def plain(value: Any) -> Any:
+        return json.loads(json.dumps(value, default=str))
+
+    now = utcnow()
+    insert_many(service.database, optimisations, [
+        {"applied_at": now, "kind": r.action if r.id.startswith("usage:") else r.id,
+         "params": plain(r.params), "reason": r.reason[:2000], "evidence": plain(r.evidence),
+         "ok": r.applied, "error": r.error, "before": plain(before), "after": plain(after)}
+        for r in recs])
