@@ -142,6 +142,16 @@ def test_teams_from_actions_and_bad_documents(docs) -> None:
         derive_boxscore({"game": {"gameId": "1"}})
     with pytest.raises(DataError, match="home team"):
         derive_boxscore({"game": {"gameId": "1", "actions": []}})
+    # before anyone scores, the teams come from the scoreboard
+    early = {"game": {"gameId": "0022000001", "actions": pbp["game"]["actions"][:3]}}
+    with pytest.raises(DataError, match="home team"):
+        derive_boxscore(early)
+    snap = derive_boxscore(early, home_team_id=1610612751, away_team_id=1610612744)
+    assert (snap.home_team_id, snap.status, snap.period) == ("1610612751", 2, 1)
+    assert [t.stats["TOV"] for t in snap.teams] == [1, 0]  # D. Jordan's bad pass at 11:50
+    pregame = derive_boxscore({"game": {"gameId": "9", "actions": []}}, home_team_id=1,
+                              away_team_id=2)
+    assert pregame.status == 1 and pregame.players == []
     with pytest.raises(DataError, match="neither"):
         b = BoxScoreBuilder("1", "10", "20")
         b.apply({"actionType": "rebound", "subType": "defensive", "teamId": 30, "personId": 5,

@@ -382,11 +382,12 @@ class BoxScoreBuilder:
         return StatLine(kind="player", id=player.person_id, team_id=player.team_id,
                         name=player.name, stats=stats, starter=player.starter)
 
-    def _team_line(self, team_id: str, players: list[StatLine]) -> StatLine:
-        stats = {"MIN": 5.0 * self._elapsed() / 60.0}
-        for stat in _COUNTED:
-            stats[stat] = (sum(p.stats[stat] for p in players if p.team_id == team_id)
-                           + self._team_counts[team_id][stat])
+    def _team_line(self, team_id: str) -> StatLine:
+        stats = {"MIN": 5.0 * self._elapsed() / 60.0, **self._team_counts[team_id]}
+        for player in self._players.values():
+            if player.team_id == team_id:
+                for stat, value in player.counts.items():
+                    stats[stat] += value
         stats["REB"] = stats["OREB"] + stats["DREB"]
         stats["PLUS_MINUS"] = self._points[team_id] - self._points[self._opponent(team_id)]
         return StatLine(kind="team", id=team_id, team_id=team_id,
@@ -401,7 +402,7 @@ class BoxScoreBuilder:
             home_tricode=self.tricodes[self.home_team_id],
             away_tricode=self.tricodes[self.away_team_id],
             players=players,
-            teams=[self._team_line(t, players) for t in (self.home_team_id, self.away_team_id)],
+            teams=[self._team_line(t) for t in (self.home_team_id, self.away_team_id)],
             data_time=self.data_time, source=source,
         )
 
@@ -481,15 +482,21 @@ def _actions_of(doc: Mapping[str, Any]) -> tuple[str, list[Mapping[str, Any]]]:
 
 
 def builder_for(pbp_doc: Mapping[str, Any], boxscore_doc: Mapping[str, Any] | None = None,
-                *, nba_minutes: bool = True) -> tuple[BoxScoreBuilder, list]:
+                *, nba_minutes: bool = True, home_team_id: str | int | None = None,
+                away_team_id: str | int | None = None) -> tuple[BoxScoreBuilder, list]:
     """A fresh builder for a play-by-play document, and its actions in feed order.
 
     The boxscore document, when given, supplies home/away, tricodes, names and the
-    period-1 starters; without it they are read from the actions.
+    period-1 starters. Without it, pass the teams (from the scoreboard) as
+    ``home_team_id``/``away_team_id``, or they are read from the actions, which needs
+    scoring already in the game.
     """
     game_id, actions = _actions_of(pbp_doc)
     if boxscore_doc is None:
-        home, away = teams_from_actions(actions)
+        if home_team_id is not None and away_team_id is not None:
+            home, away = str(home_team_id), str(away_team_id)
+        else:
+            home, away = teams_from_actions(actions)
         codes = {str(a.get("teamId")): a.get("teamTricode", "") for a in actions if a.get("teamId")}
         return BoxScoreBuilder(game_id, home, away, home_tricode=codes.get(home, ""),
                                away_tricode=codes.get(away, ""),
@@ -514,9 +521,14 @@ def builder_for(pbp_doc: Mapping[str, Any], boxscore_doc: Mapping[str, Any] | No
 
 
 def derive_boxscore(pbp_doc: Mapping[str, Any], boxscore_doc: Mapping[str, Any] | None = None,
-                    *, nba_minutes: bool = True) -> GameSnapshot:
-    """The box score at the end of a liveData play-by-play document (all actions applied)."""
-    builder, actions = builder_for(pbp_doc, boxscore_doc, nba_minutes=nba_minutes)
+                    *, nba_minutes: bool = True, home_team_id: str | int | None = None,
+                    away_team_id: str | int | None = None) -> GameSnapshot:
+    """The box score at the end of a liveData play-by-play document (all actions applied).
+
+    Teams, names and starters come as in :func:`builder_for`.
+    """
+    builder, actions = builder_for(pbp_doc, boxscore_doc, nba_minutes=nba_minutes,
+                                   home_team_id=home_team_id, away_team_id=away_team_id)
     for action in actions:
         builder.apply(action)
     return builder.snapshot(source="playbyplay")
