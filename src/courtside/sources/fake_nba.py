@@ -87,6 +87,7 @@ class FakeNBA:
         self.faults = FaultInjector()
         self.requests = 0
         self.not_modified = 0
+        self._bodies: dict[tuple, bytes] = {}
 
     @classmethod
     def from_folder(cls, folder: str | Path, *, speed: float = 1.0, elapsed: float = 0.0,
@@ -102,28 +103,41 @@ class FakeNBA:
     def _game(self, game_id: str) -> RecordedGame | None:
         return self.games.get(game_id)
 
-    def document(self, kind: str, game_id: str | None) -> dict[str, Any] | None:
-        """The current document of a kind (scoreboard, boxscore, playbyplay), or None."""
+    def document(self, kind: str, game_id: str | None) -> tuple[tuple, dict[str, Any]] | None:
+        """(a key naming this version, the document) of a kind, or None for an unknown game."""
         elapsed = self.clock.elapsed()
         if kind == "scoreboard":
             tip = self.clock.tip_off()
-            return {"meta": {"version": 1, "code": 200},
-                    "scoreboard": {"gameDate": tip.strftime("%Y-%m-%d"), "leagueId": "00",
-                                   "games": [g.scoreboard_entry(g.revealed(elapsed), tip)
-                                             for g in self.games.values()]}}
+            counts = tuple(g.revealed(elapsed) for g in self.games.values())
+            doc = {"meta": {"version": 1, "code": 200},
+                   "scoreboard": {"gameDate": tip.strftime("%Y-%m-%d"), "leagueId": "00",
+                                  "games": [g.scoreboard_entry(n, tip) for g, n
+                                            in zip(self.games.values(), counts, strict=True)]}}
+            return ("scoreboard", counts, tip.isoformat()), doc
         game = self._game(game_id or "")
         if game is None:
             return None
         count = game.revealed(elapsed)
-        return game.boxscore(count) if kind == "boxscore" else game.playbyplay(count)
+        doc = game.boxscore(count) if kind == "boxscore" else game.playbyplay(count)
+        return (kind, game.game_id, count), doc
+
+    def _body(self, key: tuple, build: Any) -> bytes:
+        # Serialising a 40 kB document per request would make the fake the bottleneck of
+        # load tests; each version of each document (and of each faulty variant) is built once.
+        if key not in self._bodies:
+            if len(self._bodies) > 4096:
+                self._bodies.clear()
+            self._bodies[key] = build()
+        return self._bodies[key]
 
     async def serve(self, request: Request, kind: str, game_id: str | None) -> Response:
         """Answer a data request, applying an armed fault if one matches."""
         self.requests += 1
-        doc = self.document(kind, game_id)
-        if doc is None:
+        found = self.document(kind, game_id)
+        if found is None:
             # cdn.nba.com answers unknown games with a 403 XML page; a plain 404 is enough here.
             return Response(b"Not Found", status_code=404, media_type="text/plain")
+        key, doc = found
         fault = self.faults.take(request.url.path, kind)
         if fault is not None:
             if fault.kind == "5xx":
@@ -134,15 +148,16 @@ class FakeNBA:
             if fault.kind == "timeout":
                 await asyncio.sleep(fault.delay)
             elif fault.kind == "truncated":
-                body = json.dumps(doc).encode()
+                body = self._body(key, lambda: json.dumps(doc, separators=(",", ":")).encode())
                 return Response(body[: len(body) // 2], media_type="application/json")
             elif fault.kind == "schema_drift":
-                return Response(json.dumps(drift(doc, kind)).encode(),
-                                media_type="application/json")
+                body = self._body(("drift", *key), lambda: json.dumps(drift(doc, kind)).encode())
+                return Response(body, media_type="application/json")
             elif fault.kind == "counter_backwards":
-                return Response(json.dumps(lower_a_counter(doc)).encode(),
-                                media_type="application/json")
-        body = json.dumps(doc, separators=(",", ":")).encode()
+                body = self._body(("lower", *key),
+                                  lambda: json.dumps(lower_a_counter(doc)).encode())
+                return Response(body, media_type="application/json")
+        body = self._body(key, lambda: json.dumps(doc, separators=(",", ":")).encode())
         etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
         if request.headers.get("if-none-match") == etag:
