@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -97,3 +98,18 @@ def test_console_entry_point(opener, tmp_path: Path) -> None:
                           env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     _check_against_nba(pl.read_csv(out), opener[1])
+
+
+def test_paced_replay_prints_the_scoring_plays(runner, tmp_path: Path) -> None:
+    out = tmp_path / "sim.csv"
+    # 100000x real time: a whole simulated game's pauses add up to well under a second
+    result = runner.invoke(app, ["replay", "--simulate", "2", "--speed", "100000",
+                                 "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    frame = pl.read_csv(out)
+    plays = re.findall(r"^Q(\d) (\S+)  (\w+) (\d+) - (\d+) (\w+)$", result.stderr, re.M)
+    assert plays[0][0] == "1" and plays[-1][0] in ("4", "5")
+    _, _, away, away_pts, home_pts, home = plays[-1]  # the last basket gives the final score
+    totals = dict(frame.group_by("TEAM_ABBREVIATION").agg(pl.col("PTS").sum()).iter_rows())
+    assert totals == {away: int(away_pts), home: int(home_pts)}
+    assert len(plays) == frame["FGM"].sum() + frame["FTM"].sum()  # one line per made shot
