@@ -118,7 +118,9 @@ def finish(store: JobStore, job_id: str, tracker: ProgressTracker | None, *,
             f"{job.total_rows} rows) finished; their results are kept "
             f"(`courtside batch results {job_id}`) and `courtside batch resume {job_id}` "
             "continues from there")
-    if failure is not None:
+    if failure is not None and job.chunks_total == 0:
+        status, error = BatchStatus.FAILED, failure  # failed before any chunk was planned
+    elif failure is not None:
         status, error = BatchStatus.FAILED, f"{failure}; {kept}"
     elif job.chunks_done >= job.chunks_total:
         status, error = BatchStatus.COMPLETED, None

@@ -57,7 +57,7 @@ class DaskExecutor:
                 yield client
             return
         n = max(1, self.workers or os.cpu_count() or 1)
-        with LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=None) as local, \
+        with LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=":0") as local, \
                 Client(local) as client:
             yield client
 

@@ -1,0 +1,82 @@
+"""`courtside batch` end to end through the Typer app: run with a progress bar, list, status,
+results, errors, cancel and resume messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from typer.testing import CliRunner
+
+import batch_support
+from courtside.cli import _register, app
+
+FORMULAS = ["TS_PCT", "EFG_PCT", "GAME_SCORE"]
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    # The compute stand-in until the foundation's compute lands (one line to remove then).
+    monkeypatch.setattr("courtside.batch.chunks.default_compute", lambda: batch_support.compute)
+    monkeypatch.setenv("COURTSIDE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("COURTSIDE_DATABASE_URL", raising=False)
+    _register()
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(app, ["batch", *args])
+
+    return invoke
+
+
+@pytest.fixture(scope="module")
+def boxscores(shared_data: Path) -> Path:
+    return shared_data / "boxscores" / "player_boxscores_2023-24.csv"
+
+
+def test_run_shows_progress_writes_output_and_the_job_is_listed(cli, tmp_path, boxscores):
+    out = tmp_path / "season.parquet"
+    result = cli("run", str(boxscores), "--formulas", ",".join(FORMULAS), "--batch-size",
+                 "5000", "--output", str(out))
+    assert result.exit_code == 0, result.output
+    assert "rows/s" in result.stderr and "ETA" in result.stderr
+    assert "25,143/25,143 rows" in result.stderr
+    assert "completed: 25,143 of 25,143 rows in 6 of 6 chunks" in result.stderr
+    season = pl.read_csv(boxscores, infer_schema_length=10_000)
+    assert_frame_equal(pl.read_parquet(out).drop("row_index"),
+                       batch_support.compute(season, FORMULAS), check_exact=True)
+
+    listed = cli("list", "--json")
+    [job] = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert job["status"] == "completed" and job["formulas"] == FORMULAS
+    status = cli("status", job["job_id"])
+    assert json.loads(status.stdout)["processed_rows"] == 25_143
+
+    errors = tmp_path / "errors.csv"
+    assert cli("results", job["job_id"], "--errors", "--output", str(errors)).exit_code == 0
+    by_formula = pl.read_csv(errors).group_by("formula").len().sort("formula")
+    # TS_PCT is null where FGA = FTA = 0, EFG_PCT where FGA = 0; GAME_SCORE never.
+    assert by_formula.rows() == [("EFG_PCT", 1_412), ("TS_PCT", 1_269)]
+
+    again = cli("results", job["job_id"])
+    assert again.stdout.splitlines()[0].startswith("row_index,Player,Team")
+    assert len(again.stdout.splitlines()) == 25_144
+
+
+def test_bad_requests_exit_non_zero_with_the_reason(cli, tmp_path, boxscores):
+    unknown = cli("status", "nope")
+    assert unknown.exit_code == 1 and "no batch job 'nope'" in unknown.stderr
+    bad_executor = cli("run", str(boxscores), "-f", "TS_PCT", "--executor", "gpu")
+    assert bad_executor.exit_code == 1 and "unknown executor 'gpu'" in bad_executor.stderr
+    url = cli("run", "sqlite:///x.db", "-f", "TS_PCT")
+    assert url.exit_code == 1 and "add --query" in url.stderr
+    missing = cli("run", str(tmp_path / "none.csv"), "-f", "TS_PCT", "--no-progress")
+    assert missing.exit_code == 1 and "does not exist" in missing.stderr
+    [failed] = [json.loads(x) for x in cli("list", "--json").stdout.splitlines()]
+    assert failed["status"] == "failed"
+    done = cli("cancel", failed["job_id"])
+    assert done.exit_code == 1 and "already failed" in done.stderr
+    assert cli("resume", failed["job_id"]).exit_code == 1
