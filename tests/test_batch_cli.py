@@ -19,8 +19,6 @@ FORMULAS = ["TS_PCT", "EFG_PCT", "GAME_SCORE"]
 
 @pytest.fixture
 def cli(tmp_path, monkeypatch):
-    # The compute stand-in until the foundation's compute lands (one line to remove then).
-    monkeypatch.setattr("courtside.batch.chunks.default_compute", lambda: batch_support.compute)
     monkeypatch.setenv("COURTSIDE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("COURTSIDE_DATABASE_URL", raising=False)
     _register()
@@ -33,19 +31,28 @@ def cli(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def boxscores(shared_data: Path) -> Path:
-    return shared_data / "boxscores" / "player_boxscores_2023-24.csv"
+def boxscores(shared_data: Path, tmp_path_factory) -> Path:
+    """The real 2023-24 box scores with a game column, as a CSV."""
+    season = pl.read_csv(shared_data / "boxscores" / "player_boxscores_2023-24.csv",
+                         infer_schema_length=10_000)
+    path = tmp_path_factory.mktemp("cli") / "boxscores.csv"
+    batch_support.with_game(season).write_csv(path)
+    return path
+
+
+MAPS = [arg for item in batch_support.MAPPING for arg in ("--map", item)]
 
 
 def test_run_shows_progress_writes_output_and_the_job_is_listed(cli, tmp_path, boxscores):
     out = tmp_path / "season.parquet"
-    result = cli("run", str(boxscores), "--formulas", ",".join(FORMULAS), "--batch-size",
-                 "5000", "--output", str(out))
+    result = cli("run", str(boxscores), "--formulas", "ts%,EFG_PCT,game_score", *MAPS,
+                 "--batch-size", "5000", "--output", str(out))
     assert result.exit_code == 0, result.output
     assert "rows/s" in result.stderr and "ETA" in result.stderr
     assert "25,143/25,143 rows" in result.stderr
     assert "completed: 25,143 of 25,143 rows in 6 of 6 chunks" in result.stderr
     season = pl.read_csv(boxscores, infer_schema_length=10_000)
+    assert pl.read_parquet(out).columns[-3:] == FORMULAS  # aliases resolved to ids
     assert_frame_equal(pl.read_parquet(out).drop("row_index"),
                        batch_support.compute(season, FORMULAS), check_exact=True)
 
@@ -63,6 +70,7 @@ def test_run_shows_progress_writes_output_and_the_job_is_listed(cli, tmp_path, b
 
     again = cli("results", job["job_id"])
     assert again.stdout.splitlines()[0].startswith("row_index,Player,Team")
+    assert "division by zero" in pl.read_csv(errors)["reason"][0]
     assert len(again.stdout.splitlines()) == 25_144
 
 
@@ -73,6 +81,8 @@ def test_bad_requests_exit_non_zero_with_the_reason(cli, tmp_path, boxscores):
     assert bad_executor.exit_code == 1 and "unknown executor 'gpu'" in bad_executor.stderr
     url = cli("run", "sqlite:///x.db", "-f", "TS_PCT")
     assert url.exit_code == 1 and "add --query" in url.stderr
+    unknown_formula = cli("run", str(boxscores), "-f", "TS_PCTT")
+    assert unknown_formula.exit_code == 1 and "TS_PCT" in unknown_formula.stderr
     missing = cli("run", str(tmp_path / "none.csv"), "-f", "TS_PCT", "--no-progress")
     assert missing.exit_code == 1 and "does not exist" in missing.stderr
     [failed] = [json.loads(x) for x in cli("list", "--json").stdout.splitlines()]

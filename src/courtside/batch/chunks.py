@@ -103,9 +103,9 @@ class ChunkTask:
     """Computes the job's formulas on one chunk and writes its files.
 
     Attributes:
-        formulas: formula ids (or custom names).
+        formulas: formula ids (or custom names), as ``compute`` names its output columns.
         out_dir: the job's directory; files go to ``results/`` and ``errors/`` in it.
-        preset, define: passed to ``compute``.
+        preset, define, mapping: passed to ``compute``.
         context: derived once over the whole input (team and league totals), passed to every
             chunk so that a chunk's values equal those of one ``compute`` over everything.
         partitions: the input's partitions, for executors that read their own chunk.
@@ -117,6 +117,7 @@ class ChunkTask:
     out_dir: str
     preset: str | None = None
     define: Any = None
+    mapping: Any = None
     context: Any = None
     partitions: list[Partition] = field(default_factory=list)
     compute: ComputeFn | None = None
@@ -143,15 +144,16 @@ class ChunkTask:
             raise DataError(f"{spec.describe()} has {frame.height} rows, expected {spec.length}; "
                             "the input changed since the job was planned")
         compute = self.compute or default_compute()
+        kwargs = {"mapping": self.mapping} if self.mapping else {}
         out = compute(frame, self.formulas, preset=self.preset, context=self.context,
-                      define=self.define)
+                      define=self.define, **kwargs)
         if out.height != frame.height:
             raise DataError(f"compute returned {out.height} rows for {frame.height}: results "
                             "would not stay aligned with the input")
         out = out.with_columns(pl.int_range(spec.row_start, spec.row_start + out.height,
                                             dtype=pl.Int64).alias(ROW_INDEX)
                                ).select(ROW_INDEX, pl.exclude(ROW_INDEX))
-        formula_columns = [c for c in out.columns if c in set(self.output_names(out))]
+        formula_columns = [c for c in self.formulas if c in out.columns]
         errors = row_errors(frame, out, formula_columns, self.explainer, context=self.context)
         failed = int(out.select(pl.any_horizontal(pl.col(formula_columns).is_null()).sum()
                                 ).item()) if formula_columns and out.height else 0
@@ -163,10 +165,6 @@ class ChunkTask:
             err_path.unlink()
         return ChunkResult(spec.index, spec.row_start, out.height, failed,
                            time.perf_counter() - started)
-
-    def output_names(self, out: pl.DataFrame) -> list[str]:
-        """The formula columns of ``out``: the last ones, one per requested formula."""
-        return out.columns[len(out.columns) - len(self.formulas):]
 
 
 def _first_line(exc: BaseException) -> str:

@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ import psutil
 from courtside.batch.chunks import ChunkTask, ComputeFn, plan_chunks
 from courtside.batch.context import ContextFn, derive_context
 from courtside.batch.executors import EXECUTORS, make_executor, workers_for
+from courtside.batch.explain import FormulaExplainer
 from courtside.batch.inputs import BatchInput, QuerySource, resolve
 from courtside.batch.progress import ProgressCallback, Publish
 from courtside.batch.results import scan_errors, scan_results, write_frame
@@ -68,14 +69,18 @@ def _owner_alive(stored: StoredJob, me: Owner) -> bool:
     return beat is not None and (utcnow() - beat).total_seconds() < STALE_SECONDS
 
 
-def parse_formulas(formulas: str | Sequence[str]) -> list[str]:
-    """``"TS_PCT,PER"`` or a list -> a clean list; ConfigError when empty."""
-    items = formulas.split(",") if isinstance(formulas, str) else list(formulas)
-    cleaned = [f.strip() for f in items if f and f.strip()]
-    if not cleaned:
-        raise ConfigError("no formula given; pass formula ids such as TS_PCT,EFG_PCT "
-                          "(`courtside formulas list` shows them)")
-    return cleaned
+def formula_ids(formulas: str | Sequence[str], define: Any = None) -> list[str]:
+    """Formula ids (aliases resolved, custom definitions included), as ``compute`` names its
+    columns; NotFoundError or FormulaError before any job is created."""
+    from courtside.batch.compute import resolve_formulas
+    from courtside.formulas.catalog import default_catalog
+
+    catalog = default_catalog()
+    if define:
+        items = [define] if isinstance(define, str) else (
+            list(define.items()) if isinstance(define, Mapping) else list(define))
+        catalog = catalog.define(items)
+    return resolve_formulas(formulas, catalog)
 
 
 def _jsonable(value: Any) -> Any:
@@ -125,6 +130,8 @@ class JobManager:
         self._me = _this_owner()
         self._lock = threading.Lock()
         self._running: dict[str, _Running] = {}
+        # Caller-supplied context objects for jobs about to start (not JSON: kept in memory).
+        self._contexts: dict[str, Any] = {}
         if recover:
             self.recover()
 
@@ -192,8 +199,8 @@ class JobManager:
     def submit(self, data: Any, formulas: str | Sequence[str], *,
                executor: str = "sequential", batch_size: int | None = None,
                timeout_seconds: float | None = None, preset: str | None = None,
-               define: Any = None, context: Any = None, cluster: Any = None,
-               workers: int | None = None,
+               define: Any = None, mapping: Any = None, context: Any = None,
+               cluster: Any = None, workers: int | None = None,
                progress_callback: ProgressCallback | None = None,
                wait: bool = True) -> BatchJob:
         """Create a job and run it: in this thread (``wait=True``, returns the finished job)
@@ -202,7 +209,7 @@ class JobManager:
         ``data``: a Polars/pandas frame (spilled to the job directory so it can be resumed),
         a path, folder or glob (or a list), or a ``QuerySource``.
         """
-        names = parse_formulas(formulas)
+        names = formula_ids(formulas, define)
         if executor not in EXECUTORS:
             raise ConfigError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
         if batch_size is not None and batch_size < 1:
@@ -215,12 +222,16 @@ class JobManager:
             batch_size=batch_size, timeout_seconds=timeout_seconds,
             result_path=str(self.job_dir(job_id) / "results"),
             options={"preset": preset, "define": _jsonable(define),
-                     "context": _jsonable(context), "workers": workers,
+                     "mapping": _jsonable(mapping), "context": _jsonable(context),
+                     "context_kept": context is None or _jsonable(context) is not None,
+                     "workers": workers,
                      "cluster": cluster if isinstance(cluster, str) else None,
                      "batch_size_forced": batch_size is not None})
         self.store.insert(job)
         self.store.claim(job_id, self._me)
-        return self._start(job_id, lambda: self._prepare_new(job_id, data, define, context),
+        if context is not None:
+            self._contexts[job_id] = context
+        return self._start(job_id, lambda: self._prepare_new(job_id, data),
                            executor=executor, cluster=cluster, workers=workers,
                            progress_callback=progress_callback, wait=wait)
 
@@ -236,6 +247,9 @@ class JobManager:
             raise ConfigError(f"job {job_id} is still {job.status.value}; cancel it first")
         if "input" not in job.options:
             raise ConfigError(f"job {job_id} failed before its input was read; submit it again")
+        if not job.options.get("context_kept", True):
+            raise ConfigError(f"job {job_id} was given a context object, which is not stored; "
+                              "submit it again with the same context")
         name = executor or job.executor
         if name not in EXECUTORS:
             raise ConfigError(f"unknown executor {name!r}; use one of {', '.join(EXECUTORS)}")
@@ -309,7 +323,7 @@ class JobManager:
         running.thread.start()
         return self.store.get(job_id).job
 
-    def _prepare_new(self, job_id: str, data: Any, define: Any, context: Any) -> BatchInput:
+    def _prepare_new(self, job_id: str, data: Any) -> BatchInput:
         source = resolve(data, spill_dir=self.job_dir(job_id) / "input")
         job = self.store.get(job_id).job
         options = dict(job.options)
@@ -329,13 +343,17 @@ class JobManager:
             n_workers = workers_for(executor, workers)
             batch_size = job.batch_size or choose_batch_size(
                 source.total_rows, row_bytes(source), workers=n_workers)
-            ctx = derive_context(source, job.formulas, preset=options.get("preset"),
-                                 define=options.get("define"), context=options.get("context"),
-                                 derive=self.derive)
+            preset, define, mapping = (options.get("preset"), options.get("define"),
+                                       options.get("mapping"))
+            given = self._contexts.pop(job_id, None) or options.get("context")
+            ctx = derive_context(source, job.formulas, preset=preset, define=define,
+                                 mapping=mapping, context=given, derive=self.derive)
+            explainer = self.explainer or FormulaExplainer(preset=preset, mapping=mapping,
+                                                           define=define)
             task = ChunkTask(formulas=job.formulas, out_dir=str(self.job_dir(job_id)),
-                             preset=options.get("preset"), define=options.get("define"),
-                             context=ctx, partitions=source.partitions, compute=self.compute,
-                             explainer=self.explainer)
+                             preset=preset, define=define, mapping=mapping, context=ctx,
+                             partitions=source.partitions, compute=self.compute,
+                             explainer=explainer)
             chunks = plan_chunks(source.partitions, batch_size)
             run_chunks(self.store, job_id, task, chunks,
                        make_executor(executor, cluster=cluster, workers=workers),

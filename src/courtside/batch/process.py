@@ -53,6 +53,7 @@ def process_batch_calculations(
     progress_callback: ProgressCallback | None = None,
     preset: str | None = None,
     define: Any = None,
+    mapping: Any = None,
     context: Any = None,
     cluster: Any = None,
     workers: int | None = None,
@@ -72,8 +73,8 @@ def process_batch_calculations(
         timeout_seconds: the job fails with the reason once this is exceeded (checked between
             chunks); the finished chunks' results are still returned.
         progress_callback: called with a ``ProgressEvent`` after each chunk.
-        preset, define, context: as for ``courtside.compute``; the context is derived once over
-            the whole input, so chunked values equal a single ``compute``.
+        preset, define, mapping, context: as for ``courtside.compute``; the context is
+            derived once over the whole input, so chunked values equal a single ``compute``.
         manager, data_dir: keep the job (listed by ``courtside batch list``); by default the
             job is temporary.
 
@@ -87,7 +88,8 @@ def process_batch_calculations(
             try:
                 return _run(temp, data, formulas, executor=executor, batch_size=batch_size,
                             timeout_seconds=timeout_seconds, progress_callback=progress_callback,
-                            preset=preset, define=define, context=context, cluster=cluster,
+                            preset=preset, define=define, mapping=mapping, context=context,
+                            cluster=cluster,
                             workers=workers)
             finally:
                 temp.close()
@@ -96,7 +98,8 @@ def process_batch_calculations(
     try:
         return _run(manager, data, formulas, executor=executor, batch_size=batch_size,
                     timeout_seconds=timeout_seconds, progress_callback=progress_callback,
-                    preset=preset, define=define, context=context, cluster=cluster,
+                    preset=preset, define=define, mapping=mapping, context=context,
+                            cluster=cluster,
                     workers=workers)
     finally:
         if owned:

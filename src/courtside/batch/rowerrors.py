@@ -36,16 +36,24 @@ def default_reason(formula: str) -> str:
 def row_errors(frame_in: pl.DataFrame, out: pl.DataFrame, formula_columns: Sequence[str],
                explainer: Explainer | None, *, context: Any = None) -> pl.DataFrame:
     """One entry per (row, formula) whose result is null; ``out`` carries ``row_index``."""
+    if not formula_columns or not out.height:
+        return pl.DataFrame(schema=ERROR_SCHEMA)
+    any_null = out.select(pl.any_horizontal(pl.col(formula_columns).is_null())).to_series()
+    if not any_null.any():
+        return pl.DataFrame(schema=ERROR_SCHEMA)
+    failed_out = out.filter(any_null)
+    # The failed rows are mapped once, then each formula reads its own columns.
+    values = explainer.values(frame_in.filter(any_null), context) if explainer else None
     parts: list[pl.DataFrame] = []
     for formula in formula_columns:
-        nulls = out.select(pl.col(formula).is_null()).to_series()
+        nulls = failed_out.get_column(formula).is_null()
         if not nulls.any():
             continue
-        rows = out.filter(nulls).get_column("row_index")
-        if explainer is None:
+        rows = failed_out.filter(nulls).get_column("row_index")
+        if explainer is None or values is None:
             reasons = pl.Series("reason", [default_reason(formula)] * rows.len(), pl.String)
         else:
-            reasons = _explained(frame_in.filter(nulls), formula, explainer, context)
+            reasons = _explained(values.filter(nulls), formula, explainer, context)
         parts.append(pl.DataFrame({"row_index": rows,
                                    "formula": pl.Series([formula] * rows.len(), dtype=pl.String),
                                    "reason": reasons}))
@@ -56,7 +64,6 @@ def row_errors(frame_in: pl.DataFrame, out: pl.DataFrame, formula_columns: Seque
 
 def _explained(failed: pl.DataFrame, formula: str, explainer: Explainer,
                context: Any) -> pl.Series:
-    failed = explainer.values(failed, context)
     wanted = explainer.inputs(formula)
     columns = [c for c in (wanted or failed.columns) if c in failed.columns]
     cache: dict[tuple[Any, ...], str] = {}

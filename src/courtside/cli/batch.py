@@ -154,6 +154,9 @@ def run(
                                          help="Fail the job after this many seconds.")] = None,
     preset: Annotated[str | None, typer.Option("--preset",
                                       help="Input vocabulary: nba-stats, nba-live, bbr.")] = None,
+    mapping: Annotated[list[str] | None, typer.Option(
+        "--map", help="Map an input column to a canonical name, SOURCE=CANONICAL "
+        "(repeatable), e.g. --map Points=PTS --map Game=GAME.")] = None,
     define: Annotated[list[str] | None, typer.Option("--define",
                                             help="A custom formula NAME=EXPR (repeatable).")] = None,
     query: Annotated[str | None, typer.Option("--query",
@@ -177,7 +180,7 @@ def run(
     def start(callback: Any) -> BatchJob:
         return manager.submit(data, formulas, executor=executor, cluster=cluster,
                               workers=workers, batch_size=batch_size, timeout_seconds=timeout,
-                              preset=preset, define=define or None,
+                              preset=preset, define=define or None, mapping=mapping or None,
                               progress_callback=callback, wait=False)
 
     try:

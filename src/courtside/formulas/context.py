@@ -317,7 +317,10 @@ def _evaluate_step(rows: pl.LazyFrame, keys: Keys, catalog: Catalog, step,  # ty
     provided = context.names(keys)
     compiled = catalog.compile(step.formula, provided)
     value = compiled.expr
-    frame = attach(base_rows(rows, keys), keys, context).with_columns(value)
+    # Collected into one chunk before summing: a float sum over a lazily joined frame adds
+    # its parts in whatever order threads finish, which changes the last bits run to run.
+    frame = (attach(base_rows(rows, keys), keys, context).with_columns(value)
+             .collect().rechunk().lazy())
     col = pl.col(compiled.name)
     if step.how == "weighted_mean":
         weight = pl.col(step.weight or "MIN").cast(pl.Float64)
