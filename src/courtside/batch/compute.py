@@ -220,4 +220,5 @@ def evaluate(prepared: Prepared, ids: Sequence[str],
                         f"nba-stats, nba-live){prepared.hint()}")
     passthrough = [c for c in prepared.passthrough if c not in ids]
     lazy = attach(prepared.rows.lazy(), prepared.keys, ctx)
-    return lazy.select([*passthrough, *(c.expr for c in compiled)]).collect()
+    schema = lazy.collect_schema()
+    return lazy.select([*passthrough, *(c.expr_for(schema) for c in compiled)]).collect()

@@ -103,6 +103,7 @@ class CompiledFormula:
     inputs: frozenset[str]
     expr: pl.Expr
     _scalar: Scalar = field(repr=False)
+    _fast: dict[tuple[str, ...], pl.Expr] = field(default_factory=dict, repr=False)
 
     def __call__(self, values: Values) -> float | None:
         """Evaluate on one entity's values (missing names count as null)."""
@@ -124,6 +125,25 @@ class CompiledFormula:
             return f"the result is not a finite number ({final})"
         return "the result is null"
 
+    def expr_for(self, schema: Mapping[str, pl.DataType]) -> pl.Expr:
+        """``expr`` specialised to a frame's column types; always the same values.
+
+        When every input is an integer column and the formula is plain arithmetic whose
+        result is provably finite (see ``_lean_bounds``), the final finiteness check is left
+        out: it can never fire there, and it costs a pass over the data.
+        """
+        if not self.inputs or not all(
+                name in schema and schema[name].is_integer() for name in self.inputs):
+            return self.expr
+        key = ("int",)
+        fast = self._fast.get(key)
+        if fast is None:
+            bounds = _lean_bounds(self.tree)
+            proven = bounds is not None and bounds[0] < _LEAN_LIMIT
+            fast = _build_expr(self.tree).alias(self.name) if proven else self.expr
+            self._fast[key] = fast
+        return fast
+
 
 def compile_formula(name: str, tree: Node, lookup: Lookup | None = None) -> CompiledFormula:
     """Inline references (through ``lookup``) and compile both forms."""
@@ -131,6 +151,54 @@ def compile_formula(name: str, tree: Node, lookup: Lookup | None = None) -> Comp
     expr = _finite(_build_expr(full)).alias(name)
     return CompiledFormula(name=name, tree=full, inputs=frozenset(names_in(full)), expr=expr,
                            _scalar=_build_scalar(full, None))
+
+
+# --------------------------------------------------------------------------- finiteness proof
+
+_LEAN_LIMIT = 1e300
+_INT_BOUND = 2.0 ** 64  # |value| of any 64-bit integer column
+_MIN_QUANTUM = -1000  # stay clear of subnormals, where the quantum argument fails
+
+
+def _lean_bounds(node: Node) -> tuple[float, int | None] | None:
+    """(bound on |value|, quantum exponent q or None) over integer inputs, or None.
+
+    Every value of the subtree is a multiple of 2**q (so a nonzero one is at least 2**q in
+    size): integers are multiples of 1, a literal is a multiple of its last significand
+    bit, and rounding a sum, difference or product of multiples of 2**q (no subnormals)
+    gives a multiple of 2**q again. A guarded division ``a / b`` (b != 0) is then at most
+    bound(a) / 2**q(b). None when the subtree uses anything but + - * / and negation.
+    """
+    match node:
+        case Num(value):
+            if value == 0:
+                return 0.0, None
+            return abs(value), math.frexp(value)[1] - 53
+        case Name():
+            return _INT_BOUND, 0
+        case Neg(operand):
+            return _lean_bounds(operand)
+        case BinOp(op, left, right) if op in "+-*/":
+            a, b = _lean_bounds(left), _lean_bounds(right)
+            if a is None or b is None:
+                return None
+            (ba, qa), (bb, qb) = a, b
+            if op == "/":
+                if qb is None or qb < _MIN_QUANTUM:
+                    return None  # a zero-only or unknown-quantum denominator: no proof
+                return ba / 2.0 ** qb * (1 + 1e-12), None
+            if op == "*":
+                if ba == 0 or bb == 0:
+                    return 0.0, None
+                q = None if qa is None or qb is None else qa + qb
+                if q is not None and q < _MIN_QUANTUM:
+                    q = None
+                return ba * bb * (1 + 1e-12), q
+            q = qa if qb is None else qb if qa is None else min(qa, qb)
+            if (qa is None and ba) or (qb is None and bb):
+                q = None  # a term of unknown quantum (a quotient) spoils the sum's
+            return (ba + bb) * (1 + 1e-12), q
+    return None
 
 
 # --------------------------------------------------------------------------- scalar form

@@ -199,7 +199,8 @@ def prepare(frame: pl.DataFrame, preset: str | Preset | None = None,
             raise ConfigError(f"--map {source}={target}: the input has no column {source!r}; "
                               f"its columns are {', '.join(frame.columns[:40])}")
 
-    columns = set(frame.columns)
+    schema = frame.schema
+    columns = set(schema)
     present = {s: t for s, t in stat_map.items() if s in columns}
     # A canonical column present under its own name is a stat unless something maps onto it.
     targets = set(present.values())
@@ -209,7 +210,7 @@ def prepare(frame: pl.DataFrame, preset: str | Preset | None = None,
     exprs: list[pl.Expr] = []
     for source, target in present.items():
         col = pl.col(source)
-        dtype = frame.schema[source]
+        dtype = schema[source]
         if target == "MIN" and dtype == pl.String:
             exprs.append(_minutes_expr(source))
             continue
