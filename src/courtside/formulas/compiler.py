@@ -211,11 +211,13 @@ def _num(x: float | int | None) -> float | None:
     return None if x != x else x  # NaN counts as null
 
 
+def _no_note(reason: str) -> None:
+    return None
+
+
 def _build_scalar(node: Node, trace: list[str] | None) -> Scalar:
     """Nested closures; with ``trace``, records why a value became null."""
-    def note(reason: str) -> None:
-        if trace is not None:
-            trace.append(reason)
+    note = _no_note if trace is None else trace.append
 
     match node:
         case Num(value):
@@ -259,7 +261,8 @@ def _build_scalar(node: Node, trace: list[str] | None) -> Scalar:
             def if_else(v: Values) -> float | bool | None:
                 c = fc(v)
                 if c is None:
-                    note(f"the condition {render(cond)} is null")
+                    if trace is not None:
+                        note(f"the condition {render(cond)} is null")
                     return None
                 return ft(v) if c else fo(v)
             return if_else
@@ -282,7 +285,8 @@ def _scalar_binop(op: str, fl: Scalar, fr: Scalar, right: Node,
             if a is None or b is None:
                 return None
             if b == 0:
-                note(f"division by zero: {render(right)} is 0")
+                if note is not _no_note:  # render only when explaining: it is costly
+                    note(f"division by zero: {render(right)} is 0")
                 return None
             return a / b
         return divide

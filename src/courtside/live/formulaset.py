@@ -2,18 +2,35 @@
 
 Every published formula (``kind`` ``stat``) and every custom formula is live; steps and context
 values are inlined into them. A formula's ``level`` picks the entity kinds: ``player``,
-``team``, or both for ``any``. The league context names given as ``provided`` (``LG_PACE``...)
-stay inputs instead of being derived.
+``team``, or both for ``any``.
+
+The league context (``LG_*``) is fixed for the life of a live formula set, so the parts of a
+formula that read only league values (PER's VOP, factor and DRBP...) are computed once, by the
+formula's own compiled closure, and put back as numbers: the same IEEE operations in the same
+order, so the values are identical, minus the work of repeating them on every event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from courtside.formulas.compiler import CompiledFormula, compile_formula
+from courtside.formulas.language import (
+    BinOp,
+    BoolOp,
+    Call,
+    Compare,
+    IfElse,
+    Neg,
+    Node,
+    Not,
+    Num,
+    names_in,
+)
 from courtside.live.state import LiveFormula
 
-__all__ = ["LIVE_KINDS", "live_formulas"]
+__all__ = ["LIVE_KINDS", "fold_constants", "live_formulas"]
 
 LIVE_KINDS = ("stat", "custom")
 
@@ -21,13 +38,56 @@ _LEVEL_KINDS = {"player": frozenset({"player"}), "team": frozenset({"team"}),
                 "any": frozenset({"player", "team"})}
 
 
-def live_formulas(catalog: Any, provided: Iterable[str] = (),
+def fold_constants(compiled: CompiledFormula, constants: Mapping[str, float]) -> CompiledFormula:
+    """The formula with every sub-expression that reads only ``constants`` replaced by its
+    value (left as is where that value is null). Same results for any other inputs."""
+    if not compiled.inputs & constants.keys():
+        return compiled
+    tree = _fold(compiled.tree, constants)
+    return compiled if tree == compiled.tree else compile_formula(compiled.name, tree)
+
+
+def _fold(node: Node, constants: Mapping[str, float]) -> Node:
+    if isinstance(node, Num):
+        return node
+    if not isinstance(node, Compare | BoolOp | Not):  # numeric: may become one number
+        names = names_in(node)
+        if names and names <= constants.keys():
+            value = compile_formula("constant", node)(constants)
+            if value is not None:
+                return Num(value)
+    match node:
+        case Neg(operand):
+            return Neg(_fold(operand, constants))
+        case BinOp(op, left, right):
+            # the exponent of ** stays a literal
+            return BinOp(op, _fold(left, constants),
+                         right if op == "**" else _fold(right, constants))
+        case Compare(ops, operands):
+            return Compare(ops, tuple(_fold(o, constants) for o in operands))
+        case BoolOp(op, values):
+            return BoolOp(op, tuple(_fold(v, constants) for v in values))
+        case Not(operand):
+            return Not(_fold(operand, constants))
+        case IfElse(cond, then, other):
+            return IfElse(_fold(cond, constants), _fold(then, constants),
+                          _fold(other, constants))
+        case Call(func, args):
+            if func == "round":  # the digits argument stays a literal
+                return Call(func, (_fold(args[0], constants), *args[1:]))
+            return Call(func, tuple(_fold(a, constants) for a in args))
+    return node
+
+
+def live_formulas(catalog: Any, provided: Mapping[str, float] | Iterable[str] = (),
                   only: Iterable[str] | None = None) -> list[LiveFormula]:
     """The live formulas of a catalog (``courtside.formulas.catalog.Catalog``), in its order.
 
-    ``only`` restricts them to some ids (or aliases).
+    ``provided``: the league context; given as a mapping, its values are folded in.
+    ``only`` restricts the formulas to some ids (or aliases).
     """
     given = frozenset(provided)
+    constants = provided if isinstance(provided, Mapping) else {}
     wanted = None if only is None else {catalog.get(name).id for name in only}
     out = []
     for formula in catalog:
@@ -35,7 +95,8 @@ def live_formulas(catalog: Any, provided: Iterable[str] = (),
             continue
         if wanted is None and formula.kind not in LIVE_KINDS:
             continue
-        out.append(LiveFormula(formula.id, catalog.compile(formula.id, given),
+        compiled = fold_constants(catalog.compile(formula.id, given), constants)
+        out.append(LiveFormula(formula.id, compiled,
                                formula.version, _LEVEL_KINDS.get(formula.level,
                                                                  _LEVEL_KINDS["any"])))
     return out
