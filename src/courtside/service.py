@@ -209,7 +209,8 @@ class RealTimeCalculationService:
                 return self
             from courtside.storage.db import Database, default_url
 
-            url = self.config.database_url or default_url(Path(self.config.data_dir))
+            url = self.config.database_url or default_url(
+                Path(self.config.data_dir).expanduser())
             self.database = Database(url)
             await asyncio.to_thread(self.database.migrate)
             await self.bus.start()
@@ -424,7 +425,10 @@ class RealTimeCalculationService:
         if live and ref.game_id is not None and ref.game_id not in self.engine.games:
             # The game has no data yet: wait for it, within the task's timeout.
             async def work(task: RealtimeTask) -> float | None:
+                task.error = (f"game {ref.game_id} has no data yet (start a sync or replay "
+                              "for it)")  # the reason, should the wait time out
                 await self.engine.wait_for_game(ref.game_id)
+                task.error = None
                 return self._evaluate(task, ref, input_data, live, cache_result)
 
             return await self.tasks.run(task, work)
