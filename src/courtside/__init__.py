@@ -21,6 +21,7 @@ _LAZY: dict[str, str] = {
     "sync_live_data": "courtside.service",
     "get_realtime_service_status": "courtside.service",
     "optimize_realtime_performance": "courtside.service",
+    "read_source": "courtside.sources.quick",
 }
 
 

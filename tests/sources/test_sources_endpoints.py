@@ -125,3 +125,17 @@ async def test_replay_source_moves_with_the_clock(shared_data):
         later = (await src.fetch()).snapshots[0]
     assert first.status == 2 and first.period == 1
     assert sum(t.stats["PTS"] for t in later.teams) > sum(t.stats["PTS"] for t in first.teams)
+
+
+def test_read_source_is_one_call(tmp_path, shared_data):
+    import courtside
+
+    (tmp_path / "a.csv").write_text("GAME_ID,PLAYER_ID,Points,FGM,FGA\ng1,1,20,8,15\n")
+    update = courtside.read_source("file_system", path=str(tmp_path / "*.csv"),
+                                   mapping={"Points": "PTS"})
+    frame = update.frame()
+    assert frame["PTS"].to_list() == [20.0] and frame["_source"].to_list() == ["read"]
+    assert update.health.state.value == "ok"
+    pbp = shared_data / "nba-live" / "playbyplay_0022000001.json"
+    [final] = courtside.read_source("replay", playbyplay=str(pbp), speed=0).snapshots
+    assert final.status == 3 and sorted(t.stats["PTS"] for t in final.teams) == [99.0, 125.0]

@@ -15,7 +15,7 @@ from typing import Any
 
 from courtside.model import GameSnapshot, SourceHealth, utcnow
 from courtside.sources.changes import ChangeTracker
-from courtside.sources.records import Batch, StatRow
+from courtside.sources.records import Batch, StatRow, rows_frame
 from courtside.sources.validation import Issue, SnapshotValidator
 
 __all__ = ["Current", "SyncPipeline", "SyncUpdate"]
@@ -53,6 +53,10 @@ class SyncUpdate:
     def empty(self) -> bool:
         """True when there is nothing to tell the sink."""
         return not (self.snapshots or self.rows or self.issues or self.error)
+
+    def frame(self) -> Any:
+        """The rows as a Polars DataFrame (provenance in ``_key``, ``_source``... columns)."""
+        return rows_frame(self.rows)
 
 
 @dataclass(slots=True)
