@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import time
 from collections.abc import Coroutine, Iterable, Mapping
@@ -34,7 +33,6 @@ from courtside.live.tasks import TaskTracker
 from courtside.model import (
     CalculationStatus,
     ConfigError,
-    CourtsideError,
     EntityRef,
     GameSnapshot,
     PerformanceMetrics,
@@ -58,8 +56,6 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
-
-log = logging.getLogger(__name__)
 
 
 def default_data_dir() -> Path:
@@ -176,7 +172,6 @@ class RealTimeCalculationService:
         self._cache_hits = self.metrics.cache_hits
         self.metrics.cache_entries.set_function(lambda: len(self.cache))
         self.metrics.games_tracked.set_function(lambda: len(self.engine.games))
-        self.metrics.watch_sources(self._sources)
         self._cache_misses = self.metrics.cache_misses
 
     # ------------------------------------------------------------------ lifecycle
@@ -218,9 +213,6 @@ class RealTimeCalculationService:
             self._loop = asyncio.get_running_loop()
             self.usage = await asyncio.to_thread(self._open_usage)
             self.jobs = await asyncio.to_thread(self._open_jobs)
-            self.scheduler = self._open_scheduler()
-            if self.config.auto_start_syncs:
-                await self.scheduler.start()  # a stored sync that cannot start is logged
             self.started_at = utcnow()
             self._started_monotonic = time.monotonic()
         return self
@@ -240,9 +232,6 @@ class RealTimeCalculationService:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             self._background.clear()
-            if self.scheduler is not None:
-                await self.scheduler.stop()
-                self.scheduler = None
             if self.jobs is not None:
                 # running jobs are cancelled after their current chunk and marked so
                 await asyncio.to_thread(self.jobs.close)
@@ -267,12 +256,6 @@ class RealTimeCalculationService:
         from courtside.usage.tracker import UsageTracker
 
         return UsageTracker(self.database, migrate=False).start()
-
-    def _open_scheduler(self) -> Any:
-        from courtside.sources.scheduler import SyncScheduler
-        from courtside.storage.syncs import SyncStore
-
-        return SyncScheduler(sink=self._on_sync, store=SyncStore(self.database))
 
     def _open_jobs(self) -> Any:
         from courtside.batch.jobs import JobManager
@@ -327,6 +310,27 @@ class RealTimeCalculationService:
         info = formula.to_dict()
         info["inputs"] = sorted(self.catalog.inputs(formula.id, self.league))
         return info
+
+    def list_formulas(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """Every formula's definition (``kind``: stat, step, context or custom, to filter)."""
+        from courtside.formulas.catalog import KINDS
+
+        if kind is not None and kind not in KINDS:
+            raise ConfigError(f"unknown formula kind {kind!r}; expected one of {', '.join(KINDS)}")
+        return [f.to_dict() for f in self.catalog if kind is None or f.kind == kind]
+
+    def resolve_names(self, names: Iterable[str]) -> list[str]:
+        """Canonical spellings of formula ids, aliases and stat names (for subscription filters).
+
+        Raises NotFoundError naming the first name that is neither.
+        """
+        out = []
+        for name in names:
+            resolved = self.catalog.resolve_name(name)
+            if resolved is None:
+                self.catalog.get(name)  # raises NotFoundError with suggestions
+            out.append(resolved)
+        return out
 
     # ------------------------------------------------------------------ live data in
 
@@ -531,10 +535,21 @@ class RealTimeCalculationService:
         """Tracked games' summaries."""
         return self.engine.summaries()
 
-    def game_boxscore(self, game_id: str) -> dict[str, Any]:
-        """A tracked game: its summary and every entity's values (a WebSocket snapshot)."""
+    def game_boxscore(self, game_id: str, formulas: Iterable[str] | None = None
+                      ) -> dict[str, Any]:
+        """A tracked game: its summary and every entity's values (a WebSocket snapshot).
+
+        ``formulas`` keeps only those formula values (counting stats are always kept).
+        """
         state = self.engine.game(game_id)
-        return {"game": state.summary(), "entities": state.snapshot_entities()}
+        entities = state.snapshot_entities()
+        if formulas is not None:
+            keep = set(self.resolve_names(formulas))
+            live = {f.id for f in self.engine.formulas.by_id.values()}
+            for entity in entities:
+                entity["values"] = {k: v for k, v in entity["values"].items()
+                                    if k in keep or k not in live}
+        return {"game": state.summary(), "entities": entities}
 
     # ------------------------------------------------------------------ status
 
@@ -563,11 +578,11 @@ class RealTimeCalculationService:
         uptime = (time.monotonic() - self._started_monotonic) if self._started_monotonic else 0.0
         return ServiceStatus(
             running=self.running, version=__version__, started_at=self.started_at,
-            uptime_seconds=uptime, sources=self._sources(), games=self.engine.summaries(),
+            uptime_seconds=uptime, sources=self.sources(), games=self.engine.summaries(),
             subscribers=self.bus.subscriber_count(), cache=self.cache.info(),
             tasks=self.tasks.count_by_status(), metrics=self.performance())
 
-    def _sources(self) -> list[dict[str, Any]]:
+    def sources(self) -> list[dict[str, Any]]:
         """Every running sync's source with its health (what ``/v1/sources`` lists)."""
         if self.scheduler is None:
             return []
@@ -583,44 +598,65 @@ class RealTimeCalculationService:
         return {s.sync_id: self.scheduler.next_interval(s.sync_id)
                 for s in self.scheduler.syncs()}
 
-    # ------------------------------------------------------------------ other operations
-
-    async def sync_live_data(self, sync: str | None = None) -> list[dict[str, Any]]:
-        """Run one sync now (by id or name), or every stored sync, and feed what changed to the
-        live engine; returns one summary per sync run (games fed, rows, stale, error, health).
-        One failing sync does not stop the others: its summary carries the error."""
-        scheduler = self._require_scheduler_started()
-        if sync is not None:
-            refs = [sync]
-        else:
-            refs = [s.sync_id for s in await asyncio.to_thread(scheduler.store.list)]
-            if not refs:
-                raise ConfigError("no sync is defined; add one (courtside sync add, POST "
-                                  "/v1/syncs) or feed snapshots with ingest_snapshot")
-        out = []
-        for ref in refs:
-            update = await scheduler.run_once(ref)
-            out.append({"sync_id": update.sync_id, "name": update.name,
-                        "games": [g.game_id for g in update.snapshots],
-                        "rows": len(update.rows), "stale": update.stale, "error": update.error,
-                        "health": update.health.to_dict() if update.health else None})
-        return out
-
-    def _require_scheduler_started(self) -> Any:
+    def syncs(self) -> list[dict[str, Any]]:
+        """Every sync definition, JSON-ready."""
         if self.scheduler is None:
-            raise ConfigError("the service is not started; call start() before syncing")
+            return []
+        return [s.to_dict() for s in self.scheduler.syncs()]
+
+    def _require_scheduler(self) -> Any:
+        if self.scheduler is None:
+            raise ConfigError("this service has no sync scheduler; syncs are not available")
         return self.scheduler
 
-    async def _on_sync(self, update: Any) -> None:
-        """The scheduler's sink: a sync's changed games go to the live engine."""
-        outcome = "failure" if update.stale or update.error else "success"
-        self.metrics.sync_runs.labels(update.name, outcome).inc()
-        for snapshot in update.snapshots:
-            try:
-                await self.engine.apply_snapshot(snapshot)
-            except CourtsideError as exc:  # one bad game must not keep the others out
-                log.warning("sync %s: game %s not applied: %s", update.name,
-                            snapshot.game_id, exc)
+    async def add_sync(self, name: str, source_type: str, frequency: str = "real_time",
+                       config: Mapping[str, Any] | None = None,
+                       data_types: list[str] | None = None, auto_start: bool = True
+                       ) -> dict[str, Any]:
+        """Define a sync (checked by building its source), persist it and start it."""
+        from courtside.sources.scheduler import new_sync
+
+        scheduler = self._require_scheduler()
+        sync = new_sync(name, source_type, frequency, dict(config or {}), data_types,
+                        auto_start)
+        return (await scheduler.add(sync)).to_dict()
+
+    async def remove_sync(self, ref: str) -> dict[str, Any]:
+        """Stop and forget a sync, by id or name."""
+        return (await self._require_scheduler().remove(ref)).to_dict()
+
+    # ------------------------------------------------------------------ feeds
+
+    def start_replay(self, playbyplay: Any, boxscore: Any = None, *, speed: float = 1.0,
+                     max_gap: float | None = None) -> asyncio.Task[Any]:
+        """Re-play a recorded game (liveData play-by-play: a path or a document) into the
+        live engine as a background task; returns the task (its result: steps fed)."""
+        from courtside.live.feeds import play_replay
+        from courtside.sources.replay import ReplaySource
+
+        if isinstance(playbyplay, str | Path):
+            replay = ReplaySource.from_files(playbyplay, boxscore, speed=speed, max_gap=max_gap)
+        else:
+            replay = ReplaySource(playbyplay, boxscore, speed=speed, max_gap=max_gap)
+        return self.spawn(play_replay(self, replay), name=f"replay-{replay.game_id}")
+
+    def start_simulation(self, *, seed: int = 1, speed: float = 10.0,
+                         games: int | None = None) -> asyncio.Task[Any]:
+        """Play simulated games one after another (forever unless ``games``) into the
+        live engine, as a background task."""
+        from courtside.live.feeds import play_simulations
+
+        return self.spawn(play_simulations(self, seed=seed, speed=speed, games=games),
+                          name=f"simulation-{seed}")
+
+    # ------------------------------------------------------------------ other operations
+
+    async def sync_live_data(self, sync: str | None = None) -> dict[str, Any]:
+        """Run one sync now (or every enabled sync) and feed what changed to the engine."""
+        if self.scheduler is None:
+            raise ConfigError("no sync scheduler is configured in this service; define a sync "
+                              "first (courtside sync add) or feed snapshots with ingest_snapshot")
+        return await self.scheduler.run_now(sync)
 
     async def process_batch(self, formulas: str | list[str], data: Any, *,
                             executor: str = "sequential", wait: bool = False,
@@ -735,7 +771,7 @@ async def process_batch_calculations(formulas: str | list[str], data: Any, *,
                                                   **options)
 
 
-async def sync_live_data(sync: str | None = None) -> list[dict[str, Any]]:
+async def sync_live_data(sync: str | None = None) -> dict[str, Any]:
     """Run a sync now (see ``RealTimeCalculationService.sync_live_data``)."""
     return await (await _service()).sync_live_data(sync)
 
