@@ -11,3 +11,4 @@ import courtside.cli.sync
 from courtside.cli import batch  # noqa: F401
 from courtside.cli import usage  # noqa: F401
 from courtside.cli import compute, demo, formulas  # noqa: F401
+from courtside.cli import serve  # noqa: F401

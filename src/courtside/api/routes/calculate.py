@@ -1,0 +1,62 @@
+"""``POST /v1/calculate``: one formula, now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from courtside.api.schemas import CalculateRequest
+
+router = APIRouter(prefix="/v1", tags=["calculate"])
+
+
+@router.post("/calculate")
+async def calculate(body: CalculateRequest, request: Request) -> dict[str, Any]:
+    """Compute a formula for explicit inputs and/or a live entity; returns the RealtimeTask.
+
+    A failed calculation (unknown formula, missing input, unknown entity) answers 4xx with the
+    task's error; a timeout answers 504.
+    """
+    service = request.app.state.service
+    task = await service.calculate(body.formula, body.inputs, entity=body.entity,
+                                   use_live_data=body.use_live_data,
+                                   cache_result=body.cache_result,
+                                   timeout_seconds=body.timeout_seconds, interface="rest",
+                                   client=client_id(request))
+    return task_response(task)
+
+
+def client_id(request: Request) -> str:
+    """Who is calling, for usage analytics: ``X-Client-Id`` or the remote address."""
+    given = request.headers.get("x-client-id", "").strip()[:100]
+    if given:
+        return given
+    return request.client.host if request.client else "anonymous"
+
+
+def task_response(task: Any) -> Any:
+    """The task as JSON, or an error response when it failed or timed out."""
+    from fastapi.responses import JSONResponse
+
+    from courtside.api.errors import error_body
+
+    data = task.to_dict()
+    data["duration_ms"] = task.duration_ms
+    status = task.status.value
+    if status == "failed":
+        code, http = _failure(task.error or "")
+        return JSONResponse(error_body(code, task.error or "calculation failed", task=data),
+                            status_code=http)
+    if status == "timeout":
+        return JSONResponse(error_body("timeout", task.error or "calculation timed out",
+                                       task=data), status_code=504)
+    return data
+
+
+def _failure(message: str) -> tuple[str, int]:
+    text = message.lower()
+    if "unknown formula" in text or "not tracked" in text or "is in no tracked" in text \
+            or "not in game" in text or "no formula" in text:
+        return "not_found", 404
+    return "calculation_failed", 422

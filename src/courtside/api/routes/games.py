@@ -1,0 +1,26 @@
+"""``/v1/games``: tracked games and their box scores with formulas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+
+router = APIRouter(prefix="/v1/games", tags=["games"])
+
+
+@router.get("")
+async def list_games(request: Request) -> dict[str, Any]:
+    """Tracked games: status (1 scheduled, 2 live, 3 final), period, clock, score, stale."""
+    games = request.app.state.service.games()
+    return {"count": len(games), "games": games}
+
+
+@router.get("/{game_id}")
+async def game_boxscore(game_id: str, request: Request,
+                        formulas: str | None = Query(
+                            default=None, description="Comma-separated ids to keep, e.g. "
+                            "TS_PCT,PER; counting stats are always kept.")) -> dict[str, Any]:
+    """A game's summary and every entity's current values (stats and live formulas)."""
+    wanted = [f for f in (formulas or "").split(",") if f.strip()] or None
+    return request.app.state.service.game_boxscore(game_id, formulas=wanted)

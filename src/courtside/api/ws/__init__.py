@@ -1,0 +1,1 @@
+"""The ``/v1/ws`` WebSocket: protocol parsing, per-client queues, sessions."""

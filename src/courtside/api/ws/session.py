@@ -1,0 +1,296 @@
+"""One WebSocket connection: reads client messages, feeds bus topics into the client's queue,
+and sends the queue out. Protocol: docs/websocket.md.
+
+Three tasks per connection: the receiver (client messages), the sender (drains the
+:class:`ClientQueue` onto the socket; the only place that can block on a slow client) and
+the heartbeat. One reader task per subscribed topic moves bus messages into the queue without
+ever waiting on the socket, so a slow client never delays the bus or another client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from courtside.api.ws.protocol import (
+    CLOSE_GOING_AWAY,
+    ClientMessage,
+    ProtocolError,
+    parse_client_message,
+)
+from courtside.api.ws.queue import CLOSE_SLOW_CONSUMER, ClientQueue, QueueOverflow
+from courtside.live.bus import Bus, HistoryGap, Subscription
+from courtside.model import CourtsideError, utcnow
+
+__all__ = ["SessionSettings", "WebSocketSession"]
+
+log = logging.getLogger(__name__)
+
+# Values of the game entity that a formulas filter never removes.
+_ALWAYS = frozenset({"GAME_STATUS", "PERIOD", "GAME_CLOCK", "HOME_PTS", "AWAY_PTS", "STALE"})
+
+
+@dataclass(slots=True)
+class SessionSettings:
+    """Limits of one connection.
+
+    Attributes:
+        soft_limit, hard_limit, max_behind_seconds: the client queue's bounds (see ClientQueue).
+        heartbeat_seconds: interval of ``heartbeat`` messages.
+        max_topics: topics one connection may subscribe to.
+    """
+
+    soft_limit: int = 256
+    hard_limit: int = 4096
+    max_behind_seconds: float = 10.0
+    heartbeat_seconds: float = 15.0
+    max_topics: int = 50
+
+
+@dataclass(slots=True)
+class _Topic:
+    subscription: Subscription
+    formulas: frozenset[str] | None
+    last_seq: int
+    reader: asyncio.Task[None] | None = None
+
+
+@dataclass(slots=True, eq=False)
+class WebSocketSession:
+    """The state of one connected client."""
+
+    ws: WebSocket
+    bus: Bus
+    settings: SessionSettings
+    check_names: Callable[[Iterable[str]], list[str]] | None = None
+    on_drop: Callable[[str, int], None] | None = None
+    on_sent: Callable[[], None] | None = None
+    queue: ClientQueue = field(init=False)
+    topics: dict[str, _Topic] = field(default_factory=dict)
+    sent: int = 0
+
+    def __post_init__(self) -> None:
+        self.queue = ClientQueue(soft_limit=self.settings.soft_limit,
+                                 hard_limit=self.settings.hard_limit,
+                                 max_behind_seconds=self.settings.max_behind_seconds,
+                                 on_drop=self.on_drop)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def run(self) -> None:
+        """Serve the connection until the client leaves, falls behind or the server stops."""
+        tasks = [asyncio.create_task(self._receive_loop(), name="ws-receive"),
+                 asyncio.create_task(self._send_loop(), name="ws-send"),
+                 asyncio.create_task(self._heartbeat_loop(), name="ws-heartbeat")]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    exc = task.exception()
+                    if not isinstance(exc, WebSocketDisconnect):
+                        log.warning("websocket session ended by %r", exc)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            self.close_topics()
+
+    def close_topics(self) -> None:
+        """Drop every subscription and stop its reader."""
+        for topic in list(self.topics):
+            self._drop(topic)
+
+    async def close(self, code: int = CLOSE_GOING_AWAY, reason: str = "") -> None:
+        """Close the socket (idempotent)."""
+        if self.ws.client_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await self.ws.close(code=code, reason=reason[:120])
+
+    # ------------------------------------------------------------------ loops
+
+    async def _receive_loop(self) -> None:
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None:
+                text = (message.get("bytes") or b"").decode("utf-8", "replace")
+            try:
+                await self.handle(parse_client_message(text))
+            except ProtocolError as exc:
+                self.queue.put(_error(exc.code, str(exc), topic=exc.topic))
+
+    async def _send_loop(self) -> None:
+        try:
+            while True:
+                message = await self.queue.get()
+                await self.ws.send_text(json.dumps(message, separators=(",", ":")))
+                self.sent += 1
+                if self.on_sent is not None:
+                    self.on_sent()
+        except QueueOverflow as exc:
+            log.info("closing a slow websocket client: %s", exc)
+            await self.close(CLOSE_SLOW_CONSUMER, f"slow consumer: {exc}")
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_seconds)
+            self.queue.put({"type": "heartbeat", "time": utcnow().isoformat(),
+                            "seqs": {t: s.last_seq for t, s in self.topics.items()}})
+
+    # ------------------------------------------------------------------ messages
+
+    async def handle(self, msg: ClientMessage) -> None:
+        """Act on one client message."""
+        if msg.type == "ping":
+            self.queue.put(_with_id({"type": "pong", "time": utcnow().isoformat()}, msg.id))
+            return
+        assert msg.topic is not None
+        if msg.type == "unsubscribe":
+            if self._drop(msg.topic):
+                self.queue.put(_with_id({"type": "unsubscribed", "topic": msg.topic}, msg.id))
+            else:
+                raise ProtocolError("not_subscribed", f"not subscribed to {msg.topic}",
+                                    topic=msg.topic)
+            return
+        if msg.topic not in self.topics and len(self.topics) >= self.settings.max_topics:
+            raise ProtocolError("too_many_topics",
+                                f"one connection may subscribe to {self.settings.max_topics} "
+                                "topics; unsubscribe from one first", topic=msg.topic)
+        formulas = self._filter(msg)
+        if msg.type == "subscribe":
+            await self._subscribe(msg.topic, formulas, msg.id)
+        else:
+            await self._resume(msg.topic, formulas, msg.seq or 0, msg.id)
+
+    def _filter(self, msg: ClientMessage) -> frozenset[str] | None:
+        if msg.formulas is None:
+            # A resume keeps the filter of the current subscription.
+            current = self.topics.get(msg.topic or "")
+            return current.formulas if current and msg.type == "resume" else None
+        if self.check_names is None:
+            return frozenset(msg.formulas)
+        try:
+            return frozenset(self.check_names(msg.formulas))
+        except CourtsideError as exc:
+            raise ProtocolError("unknown_formula", str(exc), topic=msg.topic) from None
+
+    async def _subscribe(self, topic: str, formulas: frozenset[str] | None, msg_id: Any,
+                         reason: str | None = None) -> None:
+        self._drop(topic)
+        # Race-free order (bus contract): subscribe, read the state, skip what it covers.
+        subscription = self.bus.subscribe(topic)
+        seq = await self._send_snapshot(topic, formulas, msg_id, reason)
+        self._start(topic, subscription, formulas, seq)
+
+    async def _send_snapshot(self, topic: str, formulas: frozenset[str] | None, msg_id: Any,
+                             reason: str | None) -> int:
+        state = await self.bus.latest(topic)
+        entities = [_filtered_entity(e, formulas) for e in state.snapshot_entities()]
+        snapshot: dict[str, Any] = {"type": "snapshot", "topic": topic, "seq": state.seq,
+                                    "entities": entities, "sent_at": utcnow().isoformat()}
+        if formulas is not None:
+            snapshot["formulas"] = sorted(formulas)
+        if reason:
+            snapshot["reason"] = reason
+        self.queue.put(_with_id(snapshot, msg_id))
+        return state.seq
+
+    async def _resume(self, topic: str, formulas: frozenset[str] | None, after: int,
+                      msg_id: Any) -> None:
+        self._drop(topic)
+        subscription = self.bus.subscribe(topic)
+        try:
+            missed = await self.bus.resume(topic, after)
+        except HistoryGap:
+            subscription.close()
+            await self._subscribe(topic, formulas, msg_id, reason="resume_gap")
+            return
+        self.queue.put(_with_id({"type": "resumed", "topic": topic, "after": after,
+                                 "replayed": len(missed)}, msg_id))
+        last = after
+        for seq, payload in missed:
+            self._put_update(topic, seq, payload, formulas)
+            last = seq
+        self._start(topic, subscription, formulas, last)
+
+    def _start(self, topic: str, subscription: Subscription, formulas: frozenset[str] | None,
+               last_seq: int) -> None:
+        entry = _Topic(subscription, formulas, last_seq)
+        self.topics[topic] = entry
+        entry.reader = asyncio.create_task(self._read(topic, entry), name=f"ws-read-{topic}")
+
+    def _drop(self, topic: str) -> bool:
+        entry = self.topics.pop(topic, None)
+        if entry is None:
+            return False
+        entry.subscription.close()
+        if entry.reader is not None:
+            entry.reader.cancel()
+        return True
+
+    async def _read(self, topic: str, entry: _Topic) -> None:
+        sub = entry.subscription
+        while True:
+            message = await sub.get()
+            if message is None:
+                return
+            seq, payload = message
+            if seq <= entry.last_seq:
+                continue  # covered by the snapshot or the replayed history
+            if seq != entry.last_seq + 1:
+                # The bus buffer dropped messages: fill the gap from its history.
+                try:
+                    for old_seq, old in await self.bus.resume(topic, entry.last_seq):
+                        if old_seq < seq:
+                            self._put_update(topic, old_seq, old, entry.formulas)
+                except HistoryGap:
+                    entry.last_seq = await self._send_snapshot(topic, entry.formulas, None,
+                                                               "resume_gap")
+                    if seq <= entry.last_seq:
+                        continue
+            self._put_update(topic, seq, payload, entry.formulas)
+            entry.last_seq = seq
+
+    def _put_update(self, topic: str, seq: int, payload: dict[str, Any],
+                    formulas: frozenset[str] | None) -> None:
+        if "entity" not in payload:
+            self.queue.put({"type": "event", "topic": topic, "seq": seq, **payload})
+            return
+        message = {"type": "update", "topic": topic, "seq": seq, **payload}
+        if formulas is not None:
+            message["values"] = _filtered_values(payload.get("values", {}), formulas)
+        self.queue.put_update(message)
+
+
+def _filtered_values(values: dict[str, Any], formulas: frozenset[str]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k in formulas or k in _ALWAYS}
+
+
+def _filtered_entity(entity: dict[str, Any], formulas: frozenset[str] | None) -> dict[str, Any]:
+    if formulas is None:
+        return entity
+    return {**entity, "values": _filtered_values(entity.get("values", {}), formulas)}
+
+
+def _with_id(message: dict[str, Any], msg_id: Any) -> dict[str, Any]:
+    if msg_id is not None:
+        message["id"] = msg_id
+    return message
+
+
+def _error(code: str, message: str, *, topic: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    if topic:
+        out["topic"] = topic
+    return out
