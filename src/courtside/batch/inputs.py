@@ -185,11 +185,8 @@ def _as_frame(data: Any) -> pl.DataFrame | None:
         return data
     if isinstance(data, pl.LazyFrame):
         return data.collect()
-    try:
-        import pandas as pd
-    except ImportError:  # pragma: no cover - pandas is a dependency
-        return None
-    if isinstance(data, pd.DataFrame):
+    # Checked by module name: importing pandas only to say "not pandas" costs seconds.
+    if type(data).__module__.startswith("pandas") and hasattr(data, "columns"):
         return pl.from_pandas(data)
     return None
 

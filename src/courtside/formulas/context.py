@@ -333,7 +333,15 @@ def _evaluate_step(rows: pl.LazyFrame, keys: Keys, catalog: Catalog, step,  # ty
     agg = agg.alias(step.name)
     if step.scope == "league":
         if keys.partition:
-            return Context(league=frame.group_by(list(keys.partition)).agg(agg).collect())
+            # One season at a time, each in one chunk: a threaded group_by merges partial
+            # float sums in a varying order, so the last bits would change run to run.
+            collected = frame.collect()
+            seasons = collected.partition_by(list(keys.partition), maintain_order=True)
+            per_season = [season.rechunk().select(*[pl.first(k) for k in keys.partition], agg)
+                          for season in seasons]
+            if not per_season:  # no rows: the empty result of the same aggregation
+                return Context(league=collected.group_by(list(keys.partition)).agg(agg))
+            return Context(league=pl.concat(per_season))
         return Context(league=frame.select(agg).collect())
     if keys.team is None:
         raise DataError(f"{step.name} is computed per team and needs a team column")
