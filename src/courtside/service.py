@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Coroutine, Iterable, Mapping
@@ -33,6 +34,7 @@ from courtside.live.tasks import TaskTracker
 from courtside.model import (
     CalculationStatus,
     ConfigError,
+    CourtsideError,
     EntityRef,
     GameSnapshot,
     PerformanceMetrics,
@@ -56,6 +58,8 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
+
+log = logging.getLogger(__name__)
 
 
 def default_data_dir() -> Path:
@@ -172,6 +176,7 @@ class RealTimeCalculationService:
         self._cache_hits = self.metrics.cache_hits
         self.metrics.cache_entries.set_function(lambda: len(self.cache))
         self.metrics.games_tracked.set_function(lambda: len(self.engine.games))
+        self.metrics.watch_sources(self._sources)
         self._cache_misses = self.metrics.cache_misses
 
     # ------------------------------------------------------------------ lifecycle
@@ -213,6 +218,9 @@ class RealTimeCalculationService:
             self._loop = asyncio.get_running_loop()
             self.usage = await asyncio.to_thread(self._open_usage)
             self.jobs = await asyncio.to_thread(self._open_jobs)
+            self.scheduler = self._open_scheduler()
+            if self.config.auto_start_syncs:
+                await self.scheduler.start()  # a stored sync that cannot start is logged
             self.started_at = utcnow()
             self._started_monotonic = time.monotonic()
         return self
@@ -232,6 +240,9 @@ class RealTimeCalculationService:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             self._background.clear()
+            if self.scheduler is not None:
+                await self.scheduler.stop()
+                self.scheduler = None
             if self.jobs is not None:
                 # running jobs are cancelled after their current chunk and marked so
                 await asyncio.to_thread(self.jobs.close)
@@ -256,6 +267,12 @@ class RealTimeCalculationService:
         from courtside.usage.tracker import UsageTracker
 
         return UsageTracker(self.database, migrate=False).start()
+
+    def _open_scheduler(self) -> Any:
+        from courtside.sources.scheduler import SyncScheduler
+        from courtside.storage.syncs import SyncStore
+
+        return SyncScheduler(sink=self._on_sync, store=SyncStore(self.database))
 
     def _open_jobs(self) -> Any:
         from courtside.batch.jobs import JobManager
@@ -578,11 +595,11 @@ class RealTimeCalculationService:
         uptime = (time.monotonic() - self._started_monotonic) if self._started_monotonic else 0.0
         return ServiceStatus(
             running=self.running, version=__version__, started_at=self.started_at,
-            uptime_seconds=uptime, sources=self.sources(), games=self.engine.summaries(),
+            uptime_seconds=uptime, sources=self._sources(), games=self.engine.summaries(),
             subscribers=self.bus.subscriber_count(), cache=self.cache.info(),
             tasks=self.tasks.count_by_status(), metrics=self.performance())
 
-    def sources(self) -> list[dict[str, Any]]:
+    def _sources(self) -> list[dict[str, Any]]:
         """Every running sync's source with its health (what ``/v1/sources`` lists)."""
         if self.scheduler is None:
             return []
@@ -598,16 +615,15 @@ class RealTimeCalculationService:
         return {s.sync_id: self.scheduler.next_interval(s.sync_id)
                 for s in self.scheduler.syncs()}
 
+    def sources(self) -> list[dict[str, Any]]:
+        """Every source with its health (what ``/v1/sources`` lists)."""
+        return self._sources()
+
     def syncs(self) -> list[dict[str, Any]]:
-        """Every sync definition, JSON-ready."""
+        """Every running sync's definition, JSON-ready."""
         if self.scheduler is None:
             return []
         return [s.to_dict() for s in self.scheduler.syncs()]
-
-    def _require_scheduler(self) -> Any:
-        if self.scheduler is None:
-            raise ConfigError("this service has no sync scheduler; syncs are not available")
-        return self.scheduler
 
     async def add_sync(self, name: str, source_type: str, frequency: str = "real_time",
                        config: Mapping[str, Any] | None = None,
@@ -616,14 +632,14 @@ class RealTimeCalculationService:
         """Define a sync (checked by building its source), persist it and start it."""
         from courtside.sources.scheduler import new_sync
 
-        scheduler = self._require_scheduler()
+        scheduler = self._require_scheduler_started()
         sync = new_sync(name, source_type, frequency, dict(config or {}), data_types,
                         auto_start)
         return (await scheduler.add(sync)).to_dict()
 
     async def remove_sync(self, ref: str) -> dict[str, Any]:
         """Stop and forget a sync, by id or name."""
-        return (await self._require_scheduler().remove(ref)).to_dict()
+        return (await self._require_scheduler_started().remove(ref)).to_dict()
 
     # ------------------------------------------------------------------ feeds
 
@@ -651,12 +667,42 @@ class RealTimeCalculationService:
 
     # ------------------------------------------------------------------ other operations
 
-    async def sync_live_data(self, sync: str | None = None) -> dict[str, Any]:
-        """Run one sync now (or every enabled sync) and feed what changed to the engine."""
+    async def sync_live_data(self, sync: str | None = None) -> list[dict[str, Any]]:
+        """Run one sync now (by id or name), or every stored sync, and feed what changed to the
+        live engine; returns one summary per sync run (games fed, rows, stale, error, health).
+        One failing sync does not stop the others: its summary carries the error."""
+        scheduler = self._require_scheduler_started()
+        if sync is not None:
+            refs = [sync]
+        else:
+            refs = [s.sync_id for s in await asyncio.to_thread(scheduler.store.list)]
+            if not refs:
+                raise ConfigError("no sync is defined; add one (courtside sync add, POST "
+                                  "/v1/syncs) or feed snapshots with ingest_snapshot")
+        out = []
+        for ref in refs:
+            update = await scheduler.run_once(ref)
+            out.append({"sync_id": update.sync_id, "name": update.name,
+                        "games": [g.game_id for g in update.snapshots],
+                        "rows": len(update.rows), "stale": update.stale, "error": update.error,
+                        "health": update.health.to_dict() if update.health else None})
+        return out
+
+    def _require_scheduler_started(self) -> Any:
         if self.scheduler is None:
-            raise ConfigError("no sync scheduler is configured in this service; define a sync "
-                              "first (courtside sync add) or feed snapshots with ingest_snapshot")
-        return await self.scheduler.run_now(sync)
+            raise ConfigError("the service is not started; call start() before syncing")
+        return self.scheduler
+
+    async def _on_sync(self, update: Any) -> None:
+        """The scheduler's sink: a sync's changed games go to the live engine."""
+        outcome = "failure" if update.stale or update.error else "success"
+        self.metrics.sync_runs.labels(update.name, outcome).inc()
+        for snapshot in update.snapshots:
+            try:
+                await self.engine.apply_snapshot(snapshot)
+            except CourtsideError as exc:  # one bad game must not keep the others out
+                log.warning("sync %s: game %s not applied: %s", update.name,
+                            snapshot.game_id, exc)
 
     async def process_batch(self, formulas: str | list[str], data: Any, *,
                             executor: str = "sequential", wait: bool = False,
@@ -771,7 +817,7 @@ async def process_batch_calculations(formulas: str | list[str], data: Any, *,
                                                   **options)
 
 
-async def sync_live_data(sync: str | None = None) -> dict[str, Any]:
+async def sync_live_data(sync: str | None = None) -> list[dict[str, Any]]:
     """Run a sync now (see ``RealTimeCalculationService.sync_live_data``)."""
     return await (await _service()).sync_live_data(sync)
 

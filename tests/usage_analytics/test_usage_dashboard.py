@@ -59,6 +59,8 @@ def test_dashboard_renders_filters_and_refreshes_live(db, chromium_path):
             browser = pw.chromium.launch(executable_path=chromium_path, headless=True,
                                          args=["--no-sandbox"])
             tab = browser.new_page()
+            tab.set_default_timeout(20_000)
+            expect.set_options(timeout=20_000)  # the machine is shared: be patient, not flaky
             requests, errors = [], []
             tab.on("request", lambda r: requests.append(r.url))
             tab.on("pageerror", lambda e: errors.append(str(e)))

@@ -8,15 +8,21 @@ Who updates what:
 
 - the service: ``calculations`` (formula, status), ``calculation_seconds`` (path
   ``computed``/``cached``), ``cache_hits``/``cache_misses``, ``recomputations``,
-  ``updates_published`` (topic kind), ``sync_runs`` (source, outcome), ``source_up`` and
-  ``source_stale_seconds`` (source), ``games_tracked``, ``cache_entries``;
+  ``updates_published`` (topic kind), ``sync_runs`` (source, outcome: updates the
+  syncs delivered), ``games_tracked``, ``cache_entries``; and, read from the scheduler at
+  scrape time, ``source_up`` (1 ok, 0.5 degraded, 0 down), ``source_stale_seconds`` and
+  ``source_consecutive_failures`` per source;
 - the WebSocket/MCP layer: ``subscribers`` (interface), ``queue_depth`` (deepest client queue),
   ``messages_dropped`` (reason: ``coalesced``, ``closed_slow``...), ``messages_sent``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 __all__ = ["LATENCY_BUCKETS", "LiveMetrics"]
 
@@ -50,12 +56,6 @@ class LiveMetrics:
                                    registry=r)
         self.sync_runs = Counter("courtside_sync_runs", "Sync runs by source and outcome.",
                                  ["source", "outcome"], registry=r)
-        self.source_up = Gauge("courtside_source_up",
-                               "1 when the source is healthy, 0.5 degraded, 0 down.",
-                               ["source"], registry=r)
-        self.source_stale_seconds = Gauge(
-            "courtside_source_stale_seconds", "Age of the data served while a source fails.",
-            ["source"], registry=r)
         self.subscribers = Gauge("courtside_subscribers", "Connected subscribers.",
                                  ["interface"], registry=r)
         self.queue_depth = Gauge("courtside_queue_depth",
@@ -65,3 +65,36 @@ class LiveMetrics:
         self.messages_dropped = Counter(
             "courtside_messages_dropped", "Messages coalesced away or lost to slow clients.",
             ["reason"], registry=r)
+
+    def watch_sources(self, sources: Callable[[], list[dict[str, Any]]]) -> None:
+        """Expose the sources' health (``sources()`` as ``service._sources``) at scrape time."""
+        self.registry.register(_SourceHealth(sources))
+
+
+_UP = {"ok": 1.0, "degraded": 0.5, "down": 0.0}
+
+
+class _SourceHealth:
+    """A collector reading source health when scraped, so it is never out of date."""
+
+    def __init__(self, sources: Callable[[], list[dict[str, Any]]]) -> None:
+        self.sources = sources
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("courtside_source_up",
+                               "1 when the source is healthy, 0.5 degraded, 0 down.",
+                               labels=["source"])
+        stale = GaugeMetricFamily("courtside_source_stale_seconds",
+                                  "Age of the data served while the source fails.",
+                                  labels=["source"])
+        failures = GaugeMetricFamily("courtside_source_consecutive_failures",
+                                     "Failed runs since the last success.", labels=["source"])
+        for source in self.sources():
+            health = source.get("health") or {}
+            name = str(source.get("name"))
+            up.add_metric([name], _UP.get(health.get("state", "ok"), 0.0))
+            stale.add_metric([name], float(health.get("stale_seconds") or 0.0))
+            failures.add_metric([name], float(health.get("consecutive_failures") or 0))
+        yield up
+        yield stale
+        yield failures

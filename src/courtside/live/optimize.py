@@ -179,7 +179,7 @@ def _own(service: RealTimeCalculationService) -> list[Recommendation]:
             "slow_subscribers", f"{dropped} messages were dropped for slow subscribers",
             {"messages_dropped": dropped},
             "subscribe to fewer formulas per client, or give clients a larger queue", False))
-    for source in service.sources():
+    for source in service._sources():
         failures = (source.get("health") or {}).get("consecutive_failures", 0)
         if failures >= 3:
             recs.append(Recommendation(

@@ -23,6 +23,7 @@ from sqlalchemy import (
     and_,
     func,
     select,
+    type_coerce,
 )
 
 from courtside.storage.db import Database, metadata
@@ -126,9 +127,17 @@ def insert_event(db: Database, row: Mapping[str, Any]) -> int:
 
 
 def select_events(db: Database, since: datetime | None, until: datetime | None,
-                  filters: Mapping[str, str | None] | None = None) -> list[tuple[Any, ...]]:
-    """Event rows (in ``EVENT_COLUMNS`` order) with ``since <= started_at < until``."""
-    cols = [usage_events.c[name] for name in EVENT_COLUMNS]
+                  filters: Mapping[str, str | None] | None = None, *,
+                  raw_times: bool = False) -> list[tuple[Any, ...]]:
+    """Event rows (in ``EVENT_COLUMNS`` order) with ``since <= started_at < until``.
+
+    ``raw_times`` on SQLite returns ``started_at`` as the stored text
+    (``2026-01-01 00:10:00.000000``, UTC) so that a caller parsing many rows can do it in bulk
+    instead of one ``datetime`` at a time.
+    """
+    cols = [type_coerce(usage_events.c[name], String).label(name)
+            if name == "started_at" and raw_times and db.is_sqlite else usage_events.c[name]
+            for name in EVENT_COLUMNS]
     conds = []
     if since is not None:
         conds.append(usage_events.c.started_at >= as_utc(since))

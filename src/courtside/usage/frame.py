@@ -35,7 +35,12 @@ def check_filters(filters: Mapping[str, str | None] | None) -> dict[str, str]:
 def events_frame(db: Database, period: Period,
                  filters: Mapping[str, str | None] | None = None) -> pl.DataFrame:
     """The events of ``period`` (optionally filtered), one row each, in ``SCHEMA``."""
-    rows = select_events(db, period.since, period.until, check_filters(filters))
+    rows = select_events(db, period.since, period.until, check_filters(filters), raw_times=True)
+    if db.is_sqlite:
+        # SQLite hands back its stored UTC text: parse the whole column at once.
+        df = pl.DataFrame(rows, schema={**SCHEMA, "started_at": pl.String()}, orient="row")
+        return df.with_columns(pl.col("started_at").str.to_datetime(
+            "%Y-%m-%d %H:%M:%S%.f", time_unit="us", time_zone="UTC"))
     idx = EVENT_COLUMNS.index("started_at")
     fixed = [(*r[:idx], as_utc(r[idx]), *r[idx + 1:]) for r in rows]
     return pl.DataFrame(fixed, schema=SCHEMA, orient="row")

@@ -17,38 +17,71 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, ParamSpec, Self, TypeVar
 
-from courtside.model import CourtsideError, utcnow
+from courtside.model import ConfigError, CourtsideError
 from courtside.storage.db import Database
 from courtside.storage.usage import insert_event, insert_events
 from courtside.usage.events import Interface, Outcome, UsageEvent, make_event
 
 log = logging.getLogger(__name__)
 
+# StrEnum members hash and compare as their values: one lookup validates str and enum alike.
+_INTERFACES: dict[str, str] = {i.value: i.value for i in Interface}
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-@dataclass(slots=True)
 class CallRecord:
-    """What a tracked call may say about itself while it runs (the handle ``track`` yields)."""
+    """One tracked call in progress: the handle ``track`` yields.
 
-    formula: str | None = None
-    resource: str | None = None
-    cache_hit: bool | None = None
-    items: int | None = None
-    client: str | None = None
-    outcome: Outcome | None = None
-    error_code: str | None = None
+    The call may set ``formula``, ``resource``, ``cache_hit``, ``items`` or ``client`` while it
+    runs, or ``fail`` without raising. A plain class with slots rather than a generator-based
+    context manager: this object is the whole per-call cost of tracking.
+    """
+
+    __slots__ = ("_t0", "_tracker", "_wall", "cache_hit", "client", "error_code", "formula",
+                 "interface", "items", "outcome", "resource", "tool")
+
+    def __init__(self, tracker: UsageTracker, tool: str, interface: str, client: str | None,
+                 formula: str | None, resource: str | None) -> None:
+        self._tracker = tracker
+        self.tool = tool
+        self.interface = interface
+        self.client = client
+        self.formula = formula
+        self.resource = resource
+        self.cache_hit: bool | None = None
+        self.items: int | None = None
+        self.outcome: str | None = None
+        self.error_code: str | None = None
 
     def fail(self, code: str, *, timeout: bool = False) -> None:
         """Mark the call failed without raising (e.g. a handler that returns an error reply)."""
         self.outcome = Outcome.TIMEOUT if timeout else Outcome.ERROR
         self.error_code = code
+
+    def __enter__(self) -> CallRecord:
+        self._wall = time.time()
+        self._t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: object) -> None:
+        duration = (time.perf_counter() - self._t0) * 1000.0
+        if exc is not None and self.outcome is None:
+            self.outcome, self.error_code = classify(exc)
+        # started_at stays a float here; the flusher turns it into a datetime off the hot path.
+        self._tracker._append({
+            "client": self.client or "anonymous", "interface": self.interface,
+            "tool": self.tool, "formula": self.formula, "resource": self.resource,
+            "started_at": self._wall, "duration_ms": duration,
+            "outcome": self.outcome or "ok", "error_code": self.error_code,
+            "cache_hit": self.cache_hit, "items": self.items})
 
 
 @dataclass(slots=True)
@@ -134,13 +167,16 @@ class UsageTracker:
 
     def record(self, event: UsageEvent) -> None:
         """Buffer one event; it reaches the database with the next flush."""
+        self._append(event.to_row())
+
+    def _append(self, row: dict[str, Any]) -> None:
         if len(self._buffer) >= self.max_buffer:
             # The database has been unreachable for a while: keep the process healthy.
             self.stats.dropped += 1
             return
-        self._buffer.append(event.to_row())
+        self._buffer.append(row)
         self.stats.recorded += 1
-        if len(self._buffer) >= self.batch_size:
+        if len(self._buffer) >= self.batch_size and not self._wake.is_set():
             self._wake.set()
 
     def track_usage_event(self, event: UsageEvent | None = None, **fields: Any) -> int:
@@ -157,28 +193,19 @@ class UsageTracker:
         self.stats.written += 1
         return event_id
 
-    @contextmanager
     def track(self, tool: str, *, interface: Interface | str = Interface.PYTHON,
               client: str | None = None, formula: str | None = None,
-              resource: str | None = None) -> Iterator[CallRecord]:
-        """Time the ``with`` body and record it as one call; exceptions are recorded and re-raised."""
-        call = CallRecord(formula=formula, resource=resource, client=client)
-        started_at = utcnow()
-        t0 = time.perf_counter()
-        try:
-            yield call
-        except BaseException as exc:
-            if call.outcome is None:
-                call.outcome, call.error_code = classify(exc)
-            raise
-        finally:
-            duration = (time.perf_counter() - t0) * 1000.0
-            self.record(UsageEvent(
-                client=call.client or "anonymous", interface=Interface(interface), tool=tool,
-                started_at=started_at, duration_ms=duration,
-                outcome=call.outcome or Outcome.OK, formula=call.formula,
-                resource=call.resource, error_code=call.error_code,
-                cache_hit=call.cache_hit, items=call.items))
+              resource: str | None = None) -> CallRecord:
+        """Time a ``with`` block and record it as one call; exceptions are recorded and re-raised.
+
+        ``with tracker.track("calculate", interface="rest", client=token) as call:`` then
+        ``call.cache_hit = True`` or ``call.formula = "PER"`` as the call learns them.
+        """
+        iface = _INTERFACES.get(interface)
+        if iface is None:
+            raise ConfigError(f"usage: interface {interface!r} is not one of "
+                              f"{[i.value for i in Interface]}")
+        return CallRecord(self, tool, iface, client, formula, resource)
 
     def tracked(self, tool: str | None = None, *, interface: Interface | str = Interface.PYTHON,
                 client: str | None = None,
@@ -229,6 +256,9 @@ class UsageTracker:
                 batch: list[dict[str, Any]] = []
                 while self._buffer and len(batch) < self.batch_size:
                     batch.append(self._buffer.popleft())
+                for row in batch:
+                    if isinstance(row["started_at"], float):
+                        row["started_at"] = datetime.fromtimestamp(row["started_at"], UTC)
                 try:
                     insert_events(self.db, batch)
                 except Exception as exc:
