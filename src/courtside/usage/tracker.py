@@ -19,7 +19,6 @@ import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, ParamSpec, Self, TypeVar
 
 from courtside.model import ConfigError, CourtsideError
@@ -75,7 +74,7 @@ class CallRecord:
         duration = (time.perf_counter() - self._t0) * 1000.0
         if exc is not None and self.outcome is None:
             self.outcome, self.error_code = classify(exc)
-        # started_at stays a float here; the flusher turns it into a datetime off the hot path.
+        # started_at stays epoch seconds here; the flush converts it, off the calls' path.
         self._tracker._append({
             "client": self.client or "anonymous", "interface": self.interface,
             "tool": self.tool, "formula": self.formula, "resource": self.resource,
@@ -256,9 +255,6 @@ class UsageTracker:
                 batch: list[dict[str, Any]] = []
                 while self._buffer and len(batch) < self.batch_size:
                     batch.append(self._buffer.popleft())
-                for row in batch:
-                    if isinstance(row["started_at"], float):
-                        row["started_at"] = datetime.fromtimestamp(row["started_at"], UTC)
                 try:
                     insert_events(self.db, batch)
                 except Exception as exc:
