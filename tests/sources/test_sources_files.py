@@ -97,3 +97,27 @@ async def test_impossible_rows_are_held_with_an_issue(tmp_path):
 async def test_missing_path_is_a_clear_error(tmp_path):
     with pytest.raises(DataError, match="no such file or folder"):
         await FileSystemSource("f", str(tmp_path / "nope")).fetch()
+
+
+async def test_livedata_files_become_snapshots(tmp_path, shared_data):
+    import shutil
+
+    from courtside.sources.livedata import parse_boxscore
+
+    live = shared_data / "nba-live"
+    shutil.copy(live / "boxscore_0022000001.json", tmp_path)
+    shutil.copy(live / "2024-25" / "playbyplay_0022400740.json", tmp_path)
+    src = FileSystemSource("live-files", str(tmp_path / "*.json"))
+    batch = await src.fetch()
+    assert not batch.errors and batch.rows == []
+    snaps = {s.game_id: s for s in batch.snapshots}
+    box = snaps["0022000001"]
+    assert box.source == "live-files" and box.status == 3
+    assert box.players == parse_boxscore(json.loads((live / "boxscore_0022000001.json")
+                                                    .read_text())).players
+    derived = snaps["0022400740"]  # the overtime game, box score derived from its events
+    final = parse_boxscore(json.loads((live / "2024-25" / "boxscore_0022400740.json")
+                                      .read_text()))
+    assert {t.id: t.stats["PTS"] for t in derived.teams} == \
+        {t.id: t.stats["PTS"] for t in final.teams}
+    assert (await src.fetch()).snapshots == []  # unchanged files are not read again

@@ -207,3 +207,13 @@ async def test_headers_and_base_url_are_applied(scripted):
         await f.get("static/json/a.json")
     assert script.requests[0]["path"] == "/static/json/a.json"
     assert script.requests[0]["headers"]["user-agent"] == "courtside-test"
+
+
+async def test_requests_go_through_the_configured_proxy(scripted):
+    script, proxy = scripted
+    # nba.invalid does not resolve: the answer can only come through the proxy.
+    async with fetcher("http://cdn.nba.invalid", proxy=proxy) as f:
+        got = await f.get("/static/json/liveData/scoreboard/todaysScoreboard_00.json")
+    assert got.data == {"ok": True}
+    assert script.requests[0]["headers"]["host"] == "cdn.nba.invalid"
+    assert script.requests[0]["path"].endswith("/todaysScoreboard_00.json")
