@@ -319,7 +319,10 @@ def _evaluate_step(rows: pl.LazyFrame, keys: Keys, catalog: Catalog, step,  # ty
     value = compiled.expr
     # Collected into one chunk before summing: a float sum over a lazily joined frame adds
     # its parts in whatever order threads finish, which changes the last bits run to run.
+    # Only the columns the aggregation reads are kept, so this costs little.
+    keep = dict.fromkeys([*keys.group, compiled.name, step.weight or "MIN"])
     frame = (attach(base_rows(rows, keys), keys, context).with_columns(value)
+             .select([c for c in keep if c == compiled.name or c in rows.collect_schema()])
              .collect().rechunk().lazy())
     col = pl.col(compiled.name)
     if step.how == "weighted_mean":
