@@ -12,12 +12,12 @@ import math
 from pathlib import Path
 
 import pytest
+from tests.api.wsclient import recv, send
 from websockets.asyncio.client import connect
 
 import courtside
 from courtside.live.league import load_league_context
 from courtside.sources.livedata import parse_boxscore
-from tests.api.wsclient import recv, send
 
 GAME = "0022000001"
 TOPIC = f"game:{GAME}"
