@@ -133,3 +133,26 @@ async def test_a_thousand_faults_leak_no_task_socket_or_file(fake_nba):
         assert len(asyncio.all_tasks()) == tasks_before
         assert process.num_fds() <= fds_before + 1
         assert len(process.net_connections(kind="tcp")) <= sockets_before + 1
+
+
+async def test_one_failing_game_goes_stale_alone(fake_nba):
+    other = "0022400740"
+    sync = new_sync("live", "nba_api", "second",
+                    {"base_url": fake_nba.url, "game_ids": [GAME, other],
+                     "retry": {"attempts": 1}, "failure_threshold": 1000},
+                    data_types=["boxscore"])
+    updates = []
+    async with SyncScheduler(sink=updates.append) as sched:
+        await sched.run_once(sync)
+        fake_nba.reset(elapsed=1700)
+        fake_nba.fault("5xx", count=1, path=f"boxscore_{GAME}")
+        update = await sched.run_once("live")
+        assert sched.health("live").state is HealthState.DEGRADED
+        assert GAME in sched.health("live").last_error
+        stale = {s.game_id: s.stale for s in sched.current("live").snapshots}
+        assert stale == {GAME: True, other: False}
+        moved = {s.game_id for s in update.snapshots if not s.stale}
+        assert moved == {other}  # the healthy game's changes still flowed
+        await sched.run_once("live")
+        assert sched.health("live").state is HealthState.OK
+        assert not any(s.stale for s in sched.current("live").snapshots)

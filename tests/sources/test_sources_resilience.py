@@ -217,3 +217,20 @@ async def test_requests_go_through_the_configured_proxy(scripted):
     assert got.data == {"ok": True}
     assert script.requests[0]["headers"]["host"] == "cdn.nba.invalid"
     assert script.requests[0]["path"].endswith("/todaysScoreboard_00.json")
+
+
+async def test_a_cancelled_half_open_trial_does_not_wedge_the_breaker(scripted):
+    script, base = scripted
+    script.push(500, b"x")
+    script.push(200, b"{}", delay=2.0)  # the trial hangs and its caller gives up
+    async with fetcher(base, retry=RetryPolicy(attempts=1), failure_threshold=1,
+                       reset_timeout=0.05) as f:
+        with pytest.raises(HTTPStatusError):
+            await f.get("/x")
+        await asyncio.sleep(0.06)
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.1):
+                await f.get("/x")
+        got = await f.get("/x")  # a new trial is allowed, and it closes the breaker
+        assert got.data == {"ok": True}
+        assert f.breaker(f.url("/x")).state is BreakerState.CLOSED

@@ -74,6 +74,14 @@ class CircuitBreaker:
         self._opened_at = None
         self._trial_running = False
 
+    def record_abandoned(self) -> None:
+        """A call ended without an outcome (cancelled): free the half-open trial slot.
+
+        Without this a trial cancelled by a caller's timeout would keep the breaker
+        half-open with its one slot taken, refusing every call from then on.
+        """
+        self._trial_running = False
+
     def record_failure(self) -> None:
         """A call failed: count it, and open (or re-open) when the threshold is reached."""
         self._failures += 1

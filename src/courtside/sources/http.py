@@ -148,7 +148,10 @@ class HttpFetcher:
         except (FetchError, HTMLPageError, SourceError):
             breaker.record_failure()
             raise
-        # Cancellation and other BaseExceptions pass through: they say nothing about the host.
+        except BaseException:
+            # Cancelled (a caller's timeout): says nothing about the host, frees the trial.
+            breaker.record_abandoned()
+            raise
         breaker.record_success()
         if not fetched.not_modified and (fetched.etag or fetched.last_modified):
             self._cache[key] = fetched
