@@ -157,3 +157,24 @@ def test_minutes_as_clock_text() -> None:
     frame = game_rows().with_columns(pl.lit("34:12").alias("MIN"))
     out = compute(frame, ["PTS_PER36"])
     assert out["PTS_PER36"][0] == pytest.approx(20 / 34.2 * 36)
+
+
+def test_team_context_table_maps_pace_totals_and_opponents() -> None:
+    from courtside.sources.presets import team_context_table
+
+    table = pl.DataFrame({"Tm": ["AAA"], "Year": [2024], "Pace": [99.5], "FGA": [7000],
+                          "TOV": [1100], "Opp DRB": [2800], "Arena": ["x"]})
+    out = team_context_table(table, "bbr")
+    assert out.columns == ["Tm", "Year", "TEAM_PACE", "TEAM_FGA", "TEAM_TOV", "OPP_DREB"]
+    assert out.row(0) == ("AAA", 2024, 99.5, 7000.0, 1100.0, 2800.0)
+    with pytest.raises(DataError, match="no Pace column"):
+        team_context_table(pl.DataFrame({"Tm": ["AAA"], "Arena": ["x"]}), "bbr")
+
+
+def test_errors_name_the_formulas_that_need_the_missing_context() -> None:
+    season = game_rows().drop("GAME_ID")
+    with pytest.raises(DataError, match=r"^PER: opponent totals .*TEAM_PACE"):
+        compute(season, ["PER"])
+    pace = pl.DataFrame({"TEAM_ABBREVIATION": ["AAA", "BBB"], "TEAM_PACE": [98.0, 101.0]})
+    out = compute(season, ["PER"], context=Context.of(team=pace, LG_PACE=100.0))
+    assert out["PER"].null_count() == 0

@@ -159,7 +159,7 @@ def _context(prepared: Prepared, ids: Sequence[str],
         return build_context(prepared.rows, prepared.keys, prepared.catalog, ids,
                              _given(prepared, context))
     except DataError as exc:
-        raise DataError(f"{exc}{prepared.hint()}") from None
+        raise DataError(f"{', '.join(ids)}: {exc}{prepared.hint()}") from None
 
 
 def derive_context(data: Data, formulas: str | Iterable[str], *, preset: str | None = None,

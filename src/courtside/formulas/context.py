@@ -167,9 +167,12 @@ def opponent_totals(teams: pl.LazyFrame, keys: Keys, stats: Iterable[str]) -> pl
     gives null opponent totals; a game with more than two teams is an error.
     """
     if not keys.game:
-        raise DataError(f"opponent totals ({', '.join(f'OPP_{s}' for s in stats)}) need a game column (one row per team per game, both "
-                        "sides); season tables have none: supply TEAM_PACE and opponent totals "
-                        "as context, or use formulas that need no opponent")
+        raise DataError(f"opponent totals ({', '.join(f'OPP_{s}' for s in stats)}) need a "
+                        "game column (one row per team per game, both sides in the data); a "
+                        "season table has none. Supply what needs them: the teams' pace for "
+                        "PER (--team-context FILE with a Pace column, or a TEAM_PACE context "
+                        "column), opponent totals as OPP_<stat> context columns, or leave out "
+                        "the opponent-based formulas")
     stats = list(stats)
     game = [*keys.partition, *keys.game]
     assert keys.team is not None
