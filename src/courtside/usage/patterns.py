@@ -6,7 +6,8 @@ Definitions (the tests check them against hand-computed values):
 - percentiles: linear interpolation between closest ranks (NumPy's default);
 - volume buckets start at the period's start and have the width ``Period.bucket`` picks;
 - trends compare the first and second halves of the period; the time-of-day profile is by UTC hour;
-- reuse gaps: seconds between consecutive calls of one formula (or one resource).
+- reuse gaps: seconds between consecutive calls of one formula (or one resource); resources
+  list the ``top`` most read plus every ``sync:<id>`` resource.
 """
 
 from __future__ import annotations
@@ -198,6 +199,13 @@ def _gaps(df: pl.DataFrame, key: str, top: int) -> list[dict[str, Any]]:
     return out.to_dicts()
 
 
+def _resources(df: pl.DataFrame, top: int) -> list[dict[str, Any]]:
+    # Every sync resource is kept, however many game resources outnumber it: sync interval
+    # recommendations are derived from them.
+    rows = _gaps(df, "resource", df.height or 1)
+    return [r for i, r in enumerate(rows) if i < top or r["resource"].startswith("sync:")]
+
+
 def _batch(df: pl.DataFrame) -> dict[str, Any]:
     sub = df.filter(pl.col("items").is_not_null())
     if sub.is_empty():
@@ -245,7 +253,7 @@ def compute_patterns(df: pl.DataFrame, period: Period, *, top: int = 10,
         trend=_trend(df, period, top),
         time_of_day=_time_of_day(df),
         reuse=_gaps(df, "formula", top),
-        resources=_gaps(df, "resource", top),
+        resources=_resources(df, top),
         batch=_batch(df),
         clients=sorted(df["client"].unique().to_list()) if total else [],
         used_tools=sorted(df["tool"].unique().to_list()) if total else [],
