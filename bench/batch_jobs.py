@@ -227,10 +227,19 @@ def main() -> None:
         t = time.perf_counter()
         hand_written(files, root / "hand.parquet")
         timings["hand-written Polars (baseline)"] = time.perf_counter() - t
+        t = time.perf_counter()
+        import courtside
+
+        courtside.compute(pl.read_parquet(files), FORMULAS, preset="nba-stats"
+                          ).write_parquet(root / "one-shot.parquet")
+        timings["one `courtside.compute` in memory (read, compute, write)"] = (
+            time.perf_counter() - t)
         outputs: dict[str, str] = {}
         for executor in ("sequential", "parallel"):
             timings[f"batch {executor}"], outputs[executor] = run_batch(
                 files, executor, root / executor)
+        timings["batch sequential, the six per-row formulas only"], _ = run_batch(
+            files, "sequential", root / "six", formulas=SIX)
         if not args.no_dask:
             from distributed import Client, LocalCluster
 

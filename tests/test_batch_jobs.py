@@ -305,3 +305,39 @@ def test_query_input_and_read_only_guard(tmp_path, manager, season, expected) ->
         assert bad.status is BatchStatus.FAILED and "single read-only SELECT" in bad.error
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT count(*) FROM box").fetchone()[0] == ROWS
+
+
+@pytest.mark.postgres
+def test_postgres_jobs_and_a_read_only_query_input(tmp_path, postgres_url, season,
+                                                   expected) -> None:
+    """Jobs kept in PostgreSQL; the query input runs in a READ ONLY transaction through a
+    server-side cursor, so even a data-modifying CTE that passes the text check is refused by
+    the server and deletes nothing."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    table = f"batch_box_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(postgres_url)
+    season.write_database(table, engine, engine="sqlalchemy")
+    try:
+        first = Manager(postgres_url, tmp_path / "data")
+        job = first.submit(QuerySource(postgres_url, f"SELECT * FROM {table}"), FORMULAS,
+                           batch_size=10_000)
+        first.close()
+        assert job.status is BatchStatus.COMPLETED, job.error
+        again = Manager(postgres_url, tmp_path / "data")
+        assert again.status(job.job_id).processed_rows == ROWS
+        check_equal(again.results(job.job_id), expected)
+        sneaky = again.submit(QuerySource(
+            postgres_url, f"WITH gone AS (DELETE FROM {table} RETURNING *) SELECT * FROM gone"),
+            ["TS_PCT"])
+        assert sneaky.status is BatchStatus.FAILED
+        assert "read-only transaction" in sneaky.error or "data-modifying" in sneaky.error
+        again.close()
+        with engine.connect() as conn:
+            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == ROWS
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+        engine.dispose()
