@@ -85,6 +85,8 @@ class ServiceConfig:
         live_formulas: ids the live engine keeps current; None for every published and
             custom formula.
         auto_start_syncs: start the persisted syncs with the service.
+        restore_games_hours: on start, restore the games saved by the last stop within this
+            many hours (None: all, 0: none).
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -97,6 +99,7 @@ class ServiceConfig:
     league: Mapping[str, float] | str | Path | None = None
     live_formulas: list[str] | None = None
     auto_start_syncs: bool = True
+    restore_games_hours: float | None = 24.0
 
 
 def parse_entity(entity: EntityRef | str | Mapping[str, Any]) -> EntityRef:
@@ -218,6 +221,7 @@ class RealTimeCalculationService:
             self._loop = asyncio.get_running_loop()
             self.usage = await asyncio.to_thread(self._open_usage)
             self.jobs = await asyncio.to_thread(self._open_jobs)
+            await self._restore_games()
             self.scheduler = self._open_scheduler()
             if self.config.auto_start_syncs:
                 await self.scheduler.start()  # a stored sync that cannot start is logged
@@ -243,6 +247,7 @@ class RealTimeCalculationService:
             if self.scheduler is not None:
                 await self.scheduler.stop()
                 self.scheduler = None
+            await self._save_games()
             if self.jobs is not None:
                 # running jobs are cancelled after their current chunk and marked so
                 await asyncio.to_thread(self.jobs.close)
@@ -267,6 +272,28 @@ class RealTimeCalculationService:
         from courtside.usage.tracker import UsageTracker
 
         return UsageTracker(self.database, migrate=False).start()
+
+    async def _save_games(self) -> None:
+        from courtside.storage.live import LiveGameStore
+
+        games = [(g.to_snapshot(), g.version) for g in self.engine.games.values() if g.lines]
+        if games:
+            await asyncio.to_thread(LiveGameStore(self.database).save, games)
+
+    async def _restore_games(self) -> None:
+        from datetime import timedelta
+
+        from courtside.storage.live import LiveGameStore
+
+        hours = self.config.restore_games_hours
+        if hours == 0:
+            return
+        within = None if hours is None else timedelta(hours=hours)
+        for snapshot in await asyncio.to_thread(LiveGameStore(self.database).load, within):
+            try:
+                await self.engine.apply_snapshot(snapshot)
+            except CourtsideError as exc:  # one unreadable game must not stop the start
+                log.warning("saved game %s not restored: %s", snapshot.game_id, exc)
 
     def _open_scheduler(self) -> Any:
         from courtside.sources.scheduler import SyncScheduler

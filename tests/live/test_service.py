@@ -248,3 +248,28 @@ async def test_optimize_applies_safe_actions_and_measures_their_effect(tmp_path:
         assert dry["applied"] == []
     finally:
         await service.stop()
+
+
+async def test_games_survive_a_stop_and_start(tmp_path: Path, docs) -> None:
+    first = svc.RealTimeCalculationService(data_dir=tmp_path)
+    await first.start()
+    await first.ingest_snapshot(_box_at(docs, 300))
+    before = first.game_boxscore(GAME)
+    await first.stop()
+
+    again = svc.RealTimeCalculationService(data_dir=tmp_path)
+    await again.start()
+    try:
+        after = again.game_boxscore(GAME)
+        assert after["game"]["period"] == before["game"]["period"] >= 1
+        assert after["game"]["home_pts"] == before["game"]["home_pts"]
+        assert {(e["kind"], e["id"]): e["values"] for e in after["entities"]} == \
+            {(e["kind"], e["id"]): e["values"] for e in before["entities"]}
+    finally:
+        await again.stop()
+    fresh = svc.RealTimeCalculationService(data_dir=tmp_path, restore_games_hours=0)
+    await fresh.start()
+    try:
+        assert fresh.games() == []
+    finally:
+        await fresh.stop()

@@ -221,6 +221,16 @@ class GameState:
                 "stale": self.stale,
                 "data_time": self.data_time.isoformat() if self.data_time else None}
 
+    def to_snapshot(self) -> GameSnapshot:
+        """The box score as held (every line received), e.g. to save and restore it."""
+        return GameSnapshot(
+            game_id=self.game_id, status=self.status, period=self.period, clock=self.clock,
+            home_team_id=self.home_team_id, away_team_id=self.away_team_id,
+            home_tricode=self.home_tricode, away_tricode=self.away_tricode,
+            players=[line for (kind, _), line in self.lines.items() if kind == "player"],
+            teams=[line for (kind, _), line in self.lines.items() if kind == "team"],
+            data_time=self.data_time, source="saved", stale=self.stale)
+
     # ------------------------------------------------------------------ writing
 
     def apply(self, snapshot: GameSnapshot) -> list[EntityUpdate]:
