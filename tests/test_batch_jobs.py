@@ -341,3 +341,44 @@ def test_postgres_jobs_and_a_read_only_query_input(tmp_path, postgres_url, seaso
         with engine.begin() as conn:
             conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
         engine.dispose()
+
+
+def test_json_ndjson_and_folder_inputs_give_the_same_rows(tmp_path, manager, season,
+                                                          expected) -> None:
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    season.head(10_000).write_ndjson(folder / "a.ndjson")
+    season.slice(10_000, 10_000).write_json(folder / "b.json")
+    season.slice(20_000).write_parquet(folder / "c.parquet")
+    (folder / "notes.txt").write_text("not an input")  # skipped: not a table
+    job = manager.submit(folder, SIX, batch_size=4_000)
+    assert job.status is BatchStatus.COMPLETED, job.error
+    assert job.chunks_total == 3 + 3 + 2  # chunks never cross files
+    results = manager.results(job.job_id)
+    assert results["row_index"].to_list() == list(range(ROWS))
+    assert_frame_equal(results.select(SIX), expected.select(SIX), check_exact=True)
+
+
+def test_batch_size_follows_rows_width_and_memory() -> None:
+    from courtside.batch.sizing import choose_batch_size
+
+    gib = 2**30
+    # 10% of 8 GiB over 4x a 200-byte row: 1,073,741 rows, capped at 1,000,000.
+    assert choose_batch_size(50_000_000, 200, available_bytes=8 * gib) == 1_000_000
+    # 10% of 1 GiB over 4 x 1,000 bytes: 26,843 rows.
+    assert choose_batch_size(50_000_000, 1_000, available_bytes=gib) == 26_843
+    # Two workers share the budget, and get four chunks each on a small input.
+    assert choose_batch_size(50_000_000, 1_000, workers=2, available_bytes=gib) == 13_421
+    assert choose_batch_size(25_143, 200, workers=2, available_bytes=8 * gib) == 3_143
+    assert choose_batch_size(25_143, 200, available_bytes=8 * gib) == 25_143  # one chunk
+    assert choose_batch_size(500, 200, available_bytes=8 * gib) == 500
+
+
+async def test_async_variant_runs_in_a_thread(season, expected) -> None:
+    from courtside.batch.process import aprocess_batch_calculations
+
+    result = await aprocess_batch_calculations(season, ["TS_PCT"], mapping=MAPPING,
+                                               batch_size=10_000)
+    assert result.complete and result.job.chunks_total == 3
+    assert_frame_equal(result.results.select("TS_PCT"), expected.select("TS_PCT"),
+                       check_exact=True)
