@@ -180,6 +180,7 @@ class RealTimeCalculationService:
         self.metrics.cache_entries.set_function(lambda: len(self.cache))
         self.metrics.games_tracked.set_function(lambda: len(self.engine.games))
         self.metrics.watch_sources(self._sources)
+        self.metrics.watch_engine(lambda: self.engine.evaluations)
         self._cache_misses = self.metrics.cache_misses
 
     # ------------------------------------------------------------------ lifecycle

@@ -159,6 +159,8 @@ async def test_status_and_metrics_report_what_happened(service, docs) -> None:
     assert 'courtside_calculations_total{formula="TS_PCT",status="completed"} 2.0' in text
     assert "courtside_cache_hits_total 1.0" in text
     assert 'courtside_calculation_seconds_count{path="cached"} 1.0' in text
+    evaluations = service.engine.evaluations
+    assert evaluations > 100 and f"courtside_recomputations_total {float(evaluations)}" in text
 
 
 async def test_standalone_functions_use_one_default_service(tmp_path: Path) -> None:

@@ -57,6 +57,7 @@ class LiveEngine:
         self._arrivals: dict[str, asyncio.Event] = {}
         self.listeners: list[UpdateListener] = []
         self.updates_published = 0
+        self.evaluations = 0  # formula evaluations (recomputations) over every game
         self.snapshots_applied = 0
         self.actions_applied = 0
 
@@ -118,7 +119,9 @@ class LiveEngine:
         if not isinstance(snapshot, GameSnapshot):
             raise DataError(f"apply_snapshot takes a GameSnapshot, not {type(snapshot).__name__}")
         async with self._lock(snapshot.game_id):
-            updates = self._state(snapshot.game_id).apply(snapshot)
+            state = self._state(snapshot.game_id)
+            updates = state.apply(snapshot)
+            self.evaluations += len(state.last_recomputed)
             self.snapshots_applied += 1
             await self._publish(updates)
         self._arrived(snapshot.game_id)
@@ -146,7 +149,9 @@ class LiveEngine:
                                 "open_playbyplay(doc) first")
         async with self._lock(builder.game_id):
             builder.apply(action)
-            updates = self._state(builder.game_id).apply(builder.snapshot(source="playbyplay"))
+            state = self._state(builder.game_id)
+            updates = state.apply(builder.snapshot(source="playbyplay"))
+            self.evaluations += len(state.last_recomputed)
             self.actions_applied += 1
             await self._publish(updates)
         self._arrived(builder.game_id)
@@ -176,6 +181,7 @@ class LiveEngine:
             async with self._lock(state.game_id):
                 state.formulas = new
                 game_updates = state.recompute_formulas(changed)
+                self.evaluations += len(state.last_recomputed)
                 await self._publish(game_updates)
                 updates += game_updates
         return updates

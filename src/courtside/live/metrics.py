@@ -7,11 +7,12 @@ The API exposes ``LiveMetrics.registry`` at ``/metrics`` with
 Who updates what:
 
 - the service: ``calculations`` (formula, status), ``calculation_seconds`` (path
-  ``computed``/``cached``), ``cache_hits``/``cache_misses``, ``recomputations``,
+  ``computed``/``cached``), ``cache_hits``/``cache_misses``,
   ``updates_published`` (topic kind), ``sync_runs`` (source, outcome: updates the
   syncs delivered), ``games_tracked``, ``cache_entries``; and, read from the scheduler at
   scrape time, ``source_up`` (1 ok, 0.5 degraded, 0 down), ``source_stale_seconds`` and
-  ``source_consecutive_failures`` per source;
+  ``source_consecutive_failures`` per source, and ``recomputations`` (formula
+  evaluations by the live engine, from its count);
 - the WebSocket/MCP layer: ``subscribers`` (interface), ``queue_depth`` (deepest client queue),
   ``messages_dropped`` (reason: ``coalesced``, ``closed_slow``...), ``messages_sent``.
 """
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 __all__ = ["LATENCY_BUCKETS", "LiveMetrics"]
 
@@ -47,8 +48,6 @@ class LiveMetrics:
         self.cache_misses = Counter("courtside_cache_misses", "Result cache misses.", registry=r)
         self.cache_entries = Gauge("courtside_cache_entries", "Entries in the result cache.",
                                    registry=r)
-        self.recomputations = Counter(
-            "courtside_recomputations", "Formula evaluations by the live engine.", registry=r)
         self.updates_published = Counter(
             "courtside_updates_published", "Entity updates published on the bus.",
             ["kind"], registry=r)
@@ -69,6 +68,20 @@ class LiveMetrics:
     def watch_sources(self, sources: Callable[[], list[dict[str, Any]]]) -> None:
         """Expose the sources' health (``sources()`` as ``service._sources``) at scrape time."""
         self.registry.register(_SourceHealth(sources))
+
+    def watch_engine(self, evaluations: Callable[[], int]) -> None:
+        """Expose the live engine's formula evaluations (read at scrape time)."""
+        self.registry.register(_Evaluations(evaluations))
+
+
+class _Evaluations:
+    def __init__(self, evaluations: Callable[[], int]) -> None:
+        self.evaluations = evaluations
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily("courtside_recomputations",
+                                  "Formula evaluations by the live engine.",
+                                  value=float(self.evaluations()))
 
 
 _UP = {"ok": 1.0, "degraded": 0.5, "down": 0.0}
