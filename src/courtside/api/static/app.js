@@ -142,13 +142,19 @@ function fillRow(tr, entity, changed) {
     const text = fmt(entity.values);
     if (td.textContent !== text) {
       td.textContent = text;
-      if (changed && keys.some((k) => k in changed)) {
-        td.classList.remove("changed");
-        void td.offsetWidth;  // restart the animation
-        td.classList.add("changed");
-      }
+      if (changed && keys.some((k) => changed.has(k))) flash(td);
     }
   }
+}
+
+// The Web Animations API restarts the highlight without forcing a layout per cell.
+function flash(td) {
+  td.classList.add("changed");
+  const anim = td.animate(
+    [{ backgroundColor: "rgba(242, 169, 59, 0.45)", color: "#fff" },
+     { backgroundColor: "rgba(242, 169, 59, 0)" }],
+    { duration: 1600, easing: "ease-out" });
+  anim.onfinish = () => td.classList.remove("changed");
 }
 
 function renderHead() {
@@ -192,10 +198,31 @@ function selectGame(id) {
 }
 
 function noteGame(entity) {
-  const g = state.games.get(entity.id) || { values: {} };
+  const known = state.games.get(entity.id);
+  const g = known || { values: {} };
   g.name = entity.name || g.name;
   Object.assign(g.values, entity.values || {});
   state.games.set(entity.id, g);
+  if (!g.home_team_id) refreshGames();
+}
+
+// Home and away team ids (to order the boxes away, then home) come from the REST summary.
+let refreshing = null;
+function refreshGames() {
+  if (refreshing) return;
+  refreshing = fetch("/v1/games")
+    .then((r) => (r.ok ? r.json() : { games: [] }))
+    .then((body) => {
+      for (const summary of body.games) {
+        const g = state.games.get(summary.game_id);
+        if (!g) continue;
+        g.home_team_id = summary.home_team_id;
+        g.away_team_id = summary.away_team_id;
+      }
+      if (state.selected) renderBoxes();
+    })
+    .catch(() => {})
+    .finally(() => { refreshing = null; });
 }
 
 function onSnapshot(msg) {
@@ -222,36 +249,63 @@ function onSnapshot(msg) {
 
 function onUpdate(msg) {
   const last = state.seqs.get(msg.topic);
-  const covered = msg.coalesced_from ? Math.min(...msg.coalesced_from) : msg.seq;
-  if (last != null && covered > last + 1) {
-    // A gap nothing explains: ask the server to replay from the last seq we saw.
-    send({ type: "resume", topic: msg.topic, seq: last });
-    return;
-  }
+  // Seqs only increase; an older one is a duplicate from a resume. Gaps need no action:
+  // a coalesced update (coalesced_from) carries the latest values of the seqs it replaces.
+  if (last != null && msg.seq <= last) return;
   state.seqs.set(msg.topic, msg.seq);
   const e = msg.entity;
   if (e.kind === "game") {
     noteGame({ ...e, values: msg.values });
-    renderGames();
+    dirtyGames = true;
   }
-  if (msg.topic !== `game:${state.selected}`) return;
+  if (msg.topic !== `game:${state.selected}`) {
+    scheduleRender();
+    return;
+  }
   const key = `${e.kind}:${e.id}`;
   let entity = state.entities.get(key);
   if (!entity) {
     entity = { ...e, values: {} };
     state.entities.set(key, entity);
-    Object.assign(entity.values, msg.values);
-    if (e.kind !== "game") renderBoxes();
-    return;
+    if (e.kind !== "game") needFullRender = true;
   }
   Object.assign(entity.values, msg.values);
-  if (e.kind === "game") {
-    renderHead();
-    return;
-  }
-  const tr = document.querySelector(`tr[data-entity="${CSS.escape(key)}"]`);
-  if (tr) fillRow(tr, entity, msg.values);
-  else renderBoxes();
+  const changed = dirty.get(key) || new Set();
+  for (const k of Object.keys(msg.values)) changed.add(k);
+  dirty.set(key, changed);
+  scheduleRender();
+}
+
+// Updates only touch the state; the DOM is brought up to date once per animation frame,
+// so a burst of updates costs one render.
+const dirty = new Map();
+let dirtyGames = false;
+let needFullRender = false;
+let renderPending = false;
+
+function scheduleRender() {
+  if (renderPending) return;
+  renderPending = true;
+  requestAnimationFrame(() => {
+    renderPending = false;
+    if (dirtyGames) renderGames();
+    if (needFullRender) renderBoxes();
+    for (const [key, changed] of dirty) {
+      const entity = state.entities.get(key);
+      if (!entity) continue;
+      if (entity.kind === "game") {
+        renderHead();
+        continue;
+      }
+      const tr = document.querySelector(`tr[data-entity="${CSS.escape(key)}"]`);
+      if (tr) fillRow(tr, entity, changed);
+      else if (!needFullRender) renderBoxes();
+    }
+    dirty.clear();
+    dirtyGames = false;
+    needFullRender = false;
+    markStale();
+  });
 }
 
 function connect() {
@@ -277,7 +331,6 @@ function connect() {
     if (msg.type === "snapshot") onSnapshot(msg);
     else if (msg.type === "update") onUpdate(msg);
     else if (msg.type === "error") console.warn("courtside:", msg.code, msg.message);
-    markStale();
   };
   ws.onclose = (event) => {
     state.connected = false;
