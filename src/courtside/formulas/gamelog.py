@@ -1,0 +1,125 @@
+"""Team and opponent season context from a game log (one row per team per game).
+
+A stats.nba.com ``leaguegamelog`` with ``PlayerOrTeam=T`` holds both sides of every game: each
+row is one team's box score of one game. Pairing the two rows of a game gives, for every team,
+its own totals (``TEAM_<stat>``) and its opponents' (``OPP_<stat>``), games played, wins and
+losses; the catalog's context formulas then give possessions and pace (``TEAM_POSS``,
+``TEAM_PACE``) exactly as Basketball-Reference computes them from the same totals.
+
+Pure: frames in, frames out. Reading the file is the data layer's job
+(:mod:`courtside.sources.resultsets`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import polars as pl
+
+from courtside.model import DataError
+
+__all__ = [
+    "GAMELOG_STATS",
+    "league_context",
+    "season_key",
+    "team_context",
+]
+
+GAMELOG_STATS: tuple[str, ...] = (
+    "MIN", "PTS", "FGM", "FGA", "FG3M", "FG3A", "FTM", "FTA",
+    "OREB", "DREB", "REB", "AST", "STL", "BLK", "TOV", "PF",
+)
+"""The counting stats summed into team and opponent totals (PLUS_MINUS is the margin)."""
+
+_TEAM_COLUMNS = ("TEAM_ABBREVIATION", "TEAM_ID", "TEAM")
+_EXTRA_TEAM_COLUMNS = ("TEAM_ID", "TEAM_NAME")
+_SEASON_COLUMNS = ("SEASON_ID", "SEASON", "SEASON_YEAR")
+
+
+def season_key(frame: pl.DataFrame) -> list[str]:
+    """The season columns a game log has (they split it into separate leagues)."""
+    return [c for c in _SEASON_COLUMNS if c in frame.columns]
+
+
+def _team_column(frame: pl.DataFrame, team: str | None) -> str:
+    if team is not None:
+        if team not in frame.columns:
+            raise DataError(f"the game log has no team column {team!r}; "
+                            f"its columns are {', '.join(frame.columns)}")
+        return team
+    for name in _TEAM_COLUMNS:
+        if name in frame.columns:
+            return name
+    raise DataError("the game log has no team column (TEAM_ABBREVIATION, TEAM_ID or TEAM); "
+                    "is it a team game log (leaguegamelog with PlayerOrTeam=T)?")
+
+
+def team_context(games: pl.DataFrame, *, team: str | None = None,
+                 stats: Sequence[str] = GAMELOG_STATS) -> pl.DataFrame:
+    """Per team and season: ``TEAM_GP``, ``TEAM_W``, ``TEAM_L``, ``TEAM_<stat>``, ``OPP_<stat>``.
+
+    ``games`` has one row per team per game (``GAME_ID``, a team column and the stats in
+    canonical names). Every game must have exactly its two sides; a game with one side or
+    more than two is an error naming it (a partial log would give wrong opponent totals).
+    Keys kept: the team column, ``TEAM_ID``/``TEAM_NAME`` when present, the season columns.
+    """
+    if games.height == 0:
+        raise DataError("the game log has no rows")
+    team_col = _team_column(games, team)
+    if "GAME_ID" not in games.columns:
+        raise DataError("the game log has no GAME_ID column; opponent totals pair the two "
+                        "rows of each game by it")
+    lacking = [s for s in stats if s not in games.columns]
+    if lacking:
+        raise DataError(f"the game log lacks stat column(s) {', '.join(lacking)}; "
+                        "a leaguegamelog (PlayerOrTeam=T) has them all")
+    seasons = season_key(games)
+    game = [*seasons, "GAME_ID"]
+    sides = games.group_by(game).agg(pl.len().alias("sides"))
+    bad = sides.filter(pl.col("sides") != 2).sort("GAME_ID")
+    if bad.height:
+        listed = ", ".join(f"{g} ({n} row{'s' if n != 1 else ''})"
+                           for g, n in zip(bad["GAME_ID"].head(5), bad["sides"].head(5),
+                                           strict=True))
+        more = f" and {bad.height - 5} more" if bad.height > 5 else ""
+        raise DataError(f"every game needs both teams' rows; game(s) {listed}{more} do not "
+                        "have exactly two. Use the full league game log (PlayerOrTeam=T), "
+                        "not one team's")
+    numeric = [pl.col(s).cast(pl.Float64) for s in stats]
+    own = games.select([*game, team_col, *numeric,
+                        *[c for c in _EXTRA_TEAM_COLUMNS if c in games.columns and c != team_col]])
+    other = games.select([*game, pl.col(team_col).alias("__opp"),
+                          *[pl.col(s).cast(pl.Float64).alias(f"OPP_{s}") for s in stats]])
+    paired = own.join(other, on=game, how="inner").filter(pl.col("__opp") != pl.col(team_col))
+    if paired.height != games.height:
+        raise DataError("a game lists the same team twice; check the team column "
+                        f"{team_col!r} of the game log")
+    keys = [*seasons, team_col, *[c for c in _EXTRA_TEAM_COLUMNS
+                                  if c in own.columns and c != team_col]]
+    won = pl.col("PTS") > pl.col("OPP_PTS")
+    return (paired.group_by(keys, maintain_order=True)
+            .agg([pl.len().cast(pl.Float64).alias("TEAM_GP"),
+                  won.sum().cast(pl.Float64).alias("TEAM_W"),
+                  (~won).sum().cast(pl.Float64).alias("TEAM_L"),
+                  *[pl.col(s).sum().alias(f"TEAM_{s}") for s in stats],
+                  *[pl.col(f"OPP_{s}").sum() for s in stats]])
+            .sort(keys))
+
+
+def league_context(teams: pl.DataFrame, *, by: Iterable[str] = (),
+                   sums: Iterable[str] = ("TEAM_POSS",)) -> pl.DataFrame:
+    """League totals from team rows: ``LG_<stat>`` = the sum of ``TEAM_<stat>`` over teams.
+
+    ``LG_GP`` counts team-games (each game twice, once per side), so ``LG_PTS/LG_GP`` is
+    points per team per game. Columns named in ``sums`` (``TEAM_POSS``) become ``LG_POSS``
+    as sums too: the league's possessions are its teams' possessions added up. ``by`` splits
+    the league (the season columns).
+    """
+    by = [c for c in by if c in teams.columns]
+    cols = [c for c in teams.columns if c.startswith("TEAM_") and c not in by
+            and teams.schema[c].is_numeric()]
+    extra = [c for c in sums if c in teams.columns and c not in cols]
+    aggs = [pl.col(c).sum().alias("LG_" + c[5:]) for c in [*cols, *extra]]
+    if by:
+        return teams.group_by(by, maintain_order=True).agg(aggs).sort(by)
+    return teams.select(aggs)
