@@ -209,6 +209,7 @@ def evaluate(prepared: Prepared, ids: Sequence[str],
     cat = prepared.catalog
     ctx = _context(prepared, ids, context)
     provided = ctx.names(prepared.keys) if ctx is not None else set()
+    provided |= set(prepared.rows.columns) & cat.context_values  # input columns win
     compiled = [cat.compile(fid, provided) for fid in ids]
     columns = set(prepared.rows.columns)
     lacking = sorted({name for c in compiled for name in c.inputs
@@ -219,6 +220,6 @@ def evaluate(prepared: Prepared, ids: Sequence[str],
                         "with --map SOURCE=CANONICAL or pick a preset (--preset bbr, "
                         f"nba-stats, nba-live){prepared.hint()}")
     passthrough = [c for c in prepared.passthrough if c not in ids]
-    lazy = attach(prepared.rows.lazy(), prepared.keys, ctx)
-    schema = lazy.collect_schema()
-    return lazy.select([*passthrough, *(c.expr_for(schema) for c in compiled)]).collect()
+    frame = attach(prepared.rows.lazy(), prepared.keys, ctx).collect()
+    # An eager select: lazy planning of large inlined formulas (BPM) costs seconds.
+    return frame.select([*passthrough, *(c.expr_for(frame.schema) for c in compiled)])

@@ -415,7 +415,11 @@ def _build_expr(node: Node) -> pl.Expr:
                 return a - b
             if op == "*":
                 return a * b
-            return pl.when(b != 0).then(a / b)
+            # The divisor is referenced once: Polars plans an expression as a tree, so every
+            # repeated reference multiplies the planning work of nested formulas.
+            if isinstance(right, Num):
+                return a / b if right.value != 0 else _NULL
+            return a / b.replace(0.0, None)
         case Compare(ops, operands):
             xs = [_build_expr(o) for o in operands]
             parts = [_POLARS_COMPARE[op](a, b) for op, a, b in zip(ops, xs, xs[1:], strict=False)]
@@ -437,6 +441,10 @@ def _build_expr(node: Node) -> pl.Expr:
 def _polars_call(func: str, xs: list[pl.Expr], args: tuple[Node, ...]) -> pl.Expr:
     if func in ("min", "max"):
         return reduce(lambda a, b: _pick(a, b, func), xs)
+    if func == "clip" and all(isinstance(a, Num) for a in args[1:]):
+        lo, hi = args[1].value, args[2].value
+        if lo <= hi:
+            return xs[0].clip(lo, hi)  # one reference to x; null stays null
     if func == "abs":
         return xs[0].abs()
     if func == "sqrt":
@@ -453,8 +461,10 @@ def _polars_call(func: str, xs: list[pl.Expr], args: tuple[Node, ...]) -> pl.Exp
 
 
 def _pick(a: pl.Expr, b: pl.Expr, func: str) -> pl.Expr:
-    keep_a = a <= b if func == "min" else a >= b
-    return pl.when(a.is_null() | b.is_null()).then(_NULL).when(keep_a).then(a).otherwise(b)
+    # min/max_horizontal skip nulls, where the language makes the result null: the
+    # comparison a - b is null when either side is, and references each side once more.
+    pick = pl.min_horizontal(a, b) if func == "min" else pl.max_horizontal(a, b)
+    return pl.when((a - b).is_not_null()).then(pick)
 
 
 _POLARS_COMPARE: dict[str, Callable[[pl.Expr, pl.Expr], pl.Expr]] = {

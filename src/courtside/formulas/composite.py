@@ -373,5 +373,38 @@ _BPM_STEPS = [
 COMPOSITE: tuple[Formula, ...] = (*_TEAM, *_OFFENSE, *_DEFENSE, *_WIN_SHARES, *_BPM)
 COMPOSITE_STEPS: tuple[ContextStep, ...] = tuple(_BPM_STEPS)
 
-DEVIATIONS: dict[str, str] = {}
-"""Measured differences from Basketball-Reference, by formula id (filled in below)."""
+_ROWS = "2018-19, the 381 player-team rows with at least 500 minutes"
+_LEAD = ("Basketball-Reference adds 0.35/2 x the team's average lead, measured from "
+         "play-by-play, which box scores and game logs lack: AVG_LEAD is estimated as half the "
+         "average final margin unless supplied. ")
+
+DEVIATIONS: dict[str, str] = {
+    "POSS": "2018-19 from the NBA game log: 29 of 30 teams within 0.5 of Basketball-Reference's "
+            "pace; Boston is 0.45 high (the game log's Celtics totals differ slightly from "
+            "Basketball-Reference's).",
+    "PACE": "2018-19 from the NBA game log: 29 of 30 teams within 0.05 of Basketball-Reference "
+            "(rounding), Boston 0.45 high (its game-log totals differ).",
+    "TEAM_ORTG": "2018-19: 29 of 30 teams within 0.05 of Basketball-Reference, Boston 0.48 "
+                 "low (its game-log totals differ).",
+    "TEAM_DRTG": "2018-19: 29 of 30 teams within 0.05 of Basketball-Reference, Boston 0.52 "
+                 "low (its game-log totals differ).",
+    "ORTG": f"{_ROWS}: Basketball-Reference's player ORtg is not in the test data; the ORtg "
+            "implied by its published OWS (and our TotPoss) is within 2 for at least 95% of "
+            "rows.",
+    "DRTG": f"{_ROWS}: the DRtg implied by Basketball-Reference's published DWS is within 2 "
+            "for at least 95% of rows.",
+    "OWS": f"{_ROWS}: mean absolute error 0.02, every row within 0.3 (max 0.05: rounding).",
+    "DWS": f"{_ROWS}: mean absolute error 0.03, every row within 0.3 (max 0.20, Boston, whose "
+           "game-log totals differ).",
+    "WS": f"{_ROWS}: mean absolute error 0.03, every row within 0.3 (max 0.18).",
+    "BPM": f"{_ROWS}: mean absolute error 0.23, 99.7% within 1.0 (max 1.02). {_LEAD}"
+           "With no lead correction at all (AVG_LEAD = 0) the error is 0.25, 99.5% within 1.0. "
+           "Without listed positions (POS_LISTED = 3 for all) 0.23, 99.5% within 1.0.",
+    "OBPM": f"{_ROWS}: mean absolute error 0.13, every row within 1.0 (max 0.58). {_LEAD}"
+            "With AVG_LEAD = 0: 0.13, max 0.48.",
+    "DBPM": f"{_ROWS}: mean absolute error 0.14, every row within 1.0 (max 0.61).",
+    "VORP": f"{_ROWS}: mean absolute error 0.08, 99.2% within 0.3 (max 0.34). {_LEAD}"
+            "With AVG_LEAD = 0: 0.08, 98.7% within 0.3.",
+}
+"""Measured differences from Basketball-Reference, by formula id (shown in docs/formulas.md;
+the 2018-19 tests check the BPM numbers stay the measured ones)."""

@@ -258,7 +258,8 @@ def build_context(rows: pl.LazyFrame | pl.DataFrame, keys: Keys, catalog: Catalo
     """
     lazy = rows.lazy()
     given = given or Context()
-    provided = given.names(keys)
+    # A context value present as an input column (POS_LISTED, TEAM_PACE) is used as given.
+    provided = given.names(keys) | (set(lazy.collect_schema().names()) & catalog.context_values)
     formulas = list(formulas)
     needed = needed_names(catalog, formulas, provided)
     missing = {n for n in needed if n not in provided}
@@ -317,16 +318,20 @@ def _order_steps(catalog: Catalog, steps: list, provided: set[str]) -> list:
 
 def _evaluate_step(rows: pl.LazyFrame, keys: Keys, catalog: Catalog, step,  # type: ignore[no-untyped-def]
                    context: Context) -> Context:
-    provided = context.names(keys)
+    provided = context.names(keys) | (set(rows.collect_schema().names())
+                                      & catalog.context_values)
     compiled = catalog.compile(step.formula, provided)
     value = compiled.expr
     # Collected into one chunk before summing: a float sum over a lazily joined frame adds
     # its parts in whatever order threads finish, which changes the last bits run to run.
-    # Only the columns the aggregation reads are kept, so this costs little.
+    # Only the columns the aggregation reads are kept, so this costs little. The formula is
+    # evaluated eagerly: lazy planning of large inlined formulas (BPM) costs seconds.
     keep = dict.fromkeys([*keys.group, compiled.name, step.weight or "MIN"])
-    frame = (attach(base_rows(rows, keys), keys, context).with_columns(value)
-             .select([c for c in keep if c == compiled.name or c in rows.collect_schema()])
-             .collect().rechunk().lazy())
+    schema = rows.collect_schema()
+    frame = (attach(base_rows(rows, keys), keys, context).collect()
+             .select([value if c == compiled.name else pl.col(c) for c in keep
+                      if c == compiled.name or c in schema])
+             .rechunk().lazy())
     col = pl.col(compiled.name)
     if step.how == "weighted_mean":
         weight = pl.col(step.weight or "MIN").cast(pl.Float64)

@@ -16,6 +16,7 @@ from courtside.formulas.catalog import (
     ContextStep,
     Formula,
 )
+from courtside.formulas.composite import COMPOSITE, COMPOSITE_STEPS
 
 __all__ = ["BUILTINS", "CONTEXT_STEPS"]
 
@@ -165,11 +166,12 @@ _PER36 = [
 ]
 
 BUILTINS: tuple[Formula, ...] = (*_SHOOTING, *_BOX, *_TEAM_SHARE, *_CONTEXT, *_PER, *_PIE,
-                                 *_PER36)
+                                 *_PER36, *COMPOSITE)
 
 CONTEXT_STEPS: tuple[ContextStep, ...] = (
     ContextStep(
         name="LG_APER", formula="APER", scope="league", how="weighted_mean", weight="MIN",
         description="The league's minutes-weighted mean of aPER (PER scales it to 15).",
         citation=BBR_PER),
+    *COMPOSITE_STEPS,
 )

@@ -16,13 +16,19 @@ from collections.abc import Iterable, Sequence
 
 import polars as pl
 
+from courtside.formulas.catalog import STATS, Catalog, default_catalog
+from courtside.formulas.context import Context
 from courtside.model import DataError
 
 __all__ = [
     "GAMELOG_STATS",
+    "TEAM_RATINGS",
+    "context_from_teams",
+    "game_log_teams",
     "league_context",
     "season_key",
     "team_context",
+    "with_ratings",
 ]
 
 GAMELOG_STATS: tuple[str, ...] = (
@@ -106,20 +112,65 @@ def team_context(games: pl.DataFrame, *, team: str | None = None,
             .sort(keys))
 
 
-def league_context(teams: pl.DataFrame, *, by: Iterable[str] = (),
-                   sums: Iterable[str] = ("TEAM_POSS",)) -> pl.DataFrame:
+def league_context(teams: pl.DataFrame, *, by: Iterable[str] = ()) -> pl.DataFrame:
     """League totals from team rows: ``LG_<stat>`` = the sum of ``TEAM_<stat>`` over teams.
 
-    ``LG_GP`` counts team-games (each game twice, once per side), so ``LG_PTS/LG_GP`` is
-    points per team per game. Columns named in ``sums`` (``TEAM_POSS``) become ``LG_POSS``
-    as sums too: the league's possessions are its teams' possessions added up. ``by`` splits
-    the league (the season columns).
+    Also ``LG_GP`` (team-games: each game counted once per side, so ``LG_PTS/LG_GP`` is
+    points per team per game) and ``LG_POSS`` (the league's possessions are its teams'
+    possessions added up) when the rows have ``TEAM_GP`` and ``TEAM_POSS``. ``by`` splits the
+    league (the season columns).
     """
     by = [c for c in by if c in teams.columns]
-    cols = [c for c in teams.columns if c.startswith("TEAM_") and c not in by
-            and teams.schema[c].is_numeric()]
-    extra = [c for c in sums if c in teams.columns and c not in cols]
-    aggs = [pl.col(c).sum().alias("LG_" + c[5:]) for c in [*cols, *extra]]
+    summed = [f"TEAM_{s}" for s in STATS] + ["TEAM_GP", "TEAM_POSS"]
+    aggs = [pl.col(c).cast(pl.Float64).sum().alias("LG_" + c[5:])
+            for c in summed if c in teams.columns]
+    if not aggs:
+        raise DataError("the team context has no TEAM_<stat> totals to sum into league totals")
     if by:
         return teams.group_by(by, maintain_order=True).agg(aggs).sort(by)
     return teams.select(aggs)
+
+
+TEAM_RATINGS: tuple[str, ...] = ("TEAM_POSS", "OPP_POSS", "TEAM_PACE", "TEAM_ORTG",
+                                 "TEAM_DRTG", "NET_RTG")
+"""Catalog formulas added to each team row of a game-log context."""
+
+
+def with_ratings(teams: pl.DataFrame, catalog: Catalog | None = None,
+                 formulas: Sequence[str] = TEAM_RATINGS) -> pl.DataFrame:
+    """Team rows (``TEAM_``/``OPP_`` totals) with possessions, pace and ratings added.
+
+    The values come from the catalog's compiled formulas, so they are the ones every other
+    formula derives from the same totals.
+    """
+    cat = catalog or default_catalog()
+    return teams.with_columns([cat.compile(f).expr for f in formulas])
+
+
+def game_log_teams(games: pl.DataFrame, *, team: str | None = None,
+                   catalog: Catalog | None = None) -> pl.DataFrame:
+    """A game log's team context: totals, games, wins, possessions, pace and ratings."""
+    return with_ratings(team_context(games, team=team), catalog)
+
+
+def context_from_teams(teams: pl.DataFrame, *, team: str, seasons: Sequence[str] = (),
+                       ) -> Context:
+    """A :class:`Context` from team rows: the rows as team context, their sums as league.
+
+    ``team`` names the rows' team column as the input spells it; ``seasons`` are the season
+    columns both share (they split the league).
+    """
+    if team not in teams.columns:
+        raise DataError(f"the team context has no column {team!r}")
+    keys = [c for c in (*seasons, team) if c in teams.columns]
+    ratings = [c for c in teams.columns if c in _RATING_COLUMNS]
+    team_frame = teams.drop(ratings)
+    league = league_context(teams, by=[c for c in seasons if c in teams.columns])
+    return Context(team=team_frame.select([*keys, *[c for c in team_frame.columns
+                                                    if c not in keys]]),
+                   league=league)
+
+
+# Ratings in a context file are results, not inputs: formulas derive them again from the
+# totals (so one rounding in a file cannot disagree with the totals beside it).
+_RATING_COLUMNS = frozenset({"TEAM_ORTG", "TEAM_DRTG", "NET_RTG"})

@@ -26,6 +26,7 @@ import polars as pl
 
 from courtside.model import ConfigError, DataError
 from courtside.sources.livedata import CANONICAL_STATS, parse_boxscore
+from courtside.sources.teamcodes import position_expr
 
 __all__ = [
     "KEY_ROLES",
@@ -101,6 +102,8 @@ PRESETS: dict[str, Preset] = {
     ),
 }
 
+_POSITION_COLUMNS = ("Pos", "POSITION", "position")
+"""Listed-position columns; BPM reads them as ``POS_LISTED`` (PG 1 ... C 5)."""
 _GUESS_TEAM = ("TEAM_ABBREVIATION", "TEAM", "Team", "Tm", "team", "TEAM_ID", "teamTricode")
 _GUESS_GAME = ("GAME_ID", "game_id", "gameId")
 _GUESS_SEASON = ("SEASON_ID", "SEASON", "Season", "season", "Year")
@@ -229,6 +232,9 @@ def prepare(frame: pl.DataFrame, preset: str | Preset | None = None,
         derived.append((pl.col("REB") - pl.col("OREB")).alias("DREB"))
     if "OREB" not in have and {"REB", "DREB"} <= have:
         derived.append((pl.col("REB") - pl.col("DREB")).alias("OREB"))
+    position = _first(frame.columns, _POSITION_COLUMNS)
+    if "POS_LISTED" not in have and position is not None:
+        derived.append(position_expr(frame[position]).alias("POS_LISTED"))
     if derived:
         prepared = prepared.with_columns(derived)
 
