@@ -289,6 +289,12 @@ def _scalar_binop(op: str, fl: Scalar, fr: Scalar, right: Node,
     if op == "*":
         return lambda v: None if (a := fl(v)) is None or (b := fr(v)) is None else a * b
     if op == "/":
+        if isinstance(right, Num) and right.value != 0:
+            # Polars divides a column by a number as a multiplication by its reciprocal;
+            # doing the same keeps both forms equal to the last bit.
+            inverse = 1.0 / right.value
+            return lambda v: None if (a := fl(v)) is None else a * inverse
+
         def divide(v: Values) -> float | None:
             a, b = fl(v), fr(v)
             if a is None or b is None:

@@ -95,10 +95,14 @@ _OFFENSE = [
     _f("AST_PART",
        "0.5*(((TEAM_PTS - TEAM_FTM) - (PTS - FTM)) / (2*(TEAM_FGA - FGA)))*AST",
        "ORtg step: scoring possessions credited for assists."),
-    _f("FT_PART", "(1 - (1 - FTM/FTA)**2)*0.4*FTA if FTA > 0 else 0",
+    _f("FT_MISS", "1 - FTM/FTA",
+       "ORtg step: the share of free throws missed.", unit="fraction"),
+    _f("FT_PART", "(1 - FT_MISS*FT_MISS)*0.4*FTA if FTA > 0 else 0",
        "ORtg step: scoring possessions from free throws."),
+    _f("TEAM_FT_MISS", "1 - TEAM_FTM/TEAM_FTA",
+       "ORtg step: the share of the team's free throws missed.", unit="fraction", level="any"),
     _f("TEAM_SCORING_POSS",
-       "TEAM_FGM + ((1 - (1 - TEAM_FTM/TEAM_FTA)**2)*TEAM_FTA*0.4 if TEAM_FTA > 0 else 0)",
+       "TEAM_FGM + ((1 - TEAM_FT_MISS*TEAM_FT_MISS)*TEAM_FTA*0.4 if TEAM_FTA > 0 else 0)",
        "ORtg step: the team's scoring possessions.", unit="count", level="any"),
     _f("TEAM_ORB_PCT", "TEAM_OREB / (TEAM_OREB + (OPP_REB - OPP_OREB))",
        "ORtg step: the team's offensive rebound share.", unit="fraction", level="any"),
@@ -118,7 +122,7 @@ _OFFENSE = [
     _f("FGXPOSS", "(FGA - FGM)*(1 - 1.07*TEAM_ORB_PCT)",
        "ORtg step: possessions lost on missed field goals not rebounded by the team.",
        unit="count"),
-    _f("FTXPOSS", "((1 - FTM/FTA)**2)*0.4*FTA if FTA > 0 else 0",
+    _f("FTXPOSS", "FT_MISS*FT_MISS*0.4*FTA if FTA > 0 else 0",
        "ORtg step: possessions lost on missed free throws.", unit="count"),
     _f("TOTPOSS", "SCPOSS + FGXPOSS + FTXPOSS + TOV",
        "Total possessions used by the player (Oliver).", unit="count", kind="stat",
@@ -149,6 +153,10 @@ _OFFENSE = [
 # --------------------------------------------------------------------------- Oliver defense
 
 _DEFENSE = [
+    _f("OPP_FT_MISS", "1 - OPP_FTM/OPP_FTA",
+       "DRtg step: the share of the opponents' free throws missed (squares are written as "
+       "products: Polars and the closure then agree to the last bit).", unit="fraction",
+       level="any"),
     _f("DOR_PCT", "OPP_OREB / (OPP_OREB + TEAM_DREB)",
        "DRtg step: the opponents' offensive rebound share.", unit="fraction", level="any"),
     _f("DFG_PCT", "OPP_FGM / OPP_FGA",
@@ -162,7 +170,7 @@ _DEFENSE = [
     _f("STOPS2",
        "(((OPP_FGA - OPP_FGM - TEAM_BLK)/TEAM_MIN)*FMWT*(1 - 1.07*DOR_PCT)"
        " + ((OPP_TOV - TEAM_STL)/TEAM_MIN))*MIN"
-       " + ((PF/TEAM_PF)*0.4*OPP_FTA*(1 - OPP_FTM/OPP_FTA)**2 if OPP_FTA > 0 else 0)",
+       " + ((PF/TEAM_PF)*0.4*OPP_FTA*OPP_FT_MISS*OPP_FT_MISS if OPP_FTA > 0 else 0)",
        "DRtg step: the player's share of the team's other stops (forced misses, turnovers, "
        "missed free throws).", unit="count"),
     _f("STOPS", "STOPS1 + STOPS2", "Stops (Oliver): opponent possessions the player ended.",
@@ -171,7 +179,7 @@ _DEFENSE = [
        "Stop percentage (Oliver): share of opponent possessions faced that the player stopped.",
        unit="fraction", kind="stat", aliases=("stop%",)),
     _f("D_PTS_PER_SCPOSS",
-       "OPP_PTS / (OPP_FGM + ((1 - (1 - OPP_FTM/OPP_FTA)**2)*OPP_FTA*0.4"
+       "OPP_PTS / (OPP_FGM + ((1 - OPP_FT_MISS*OPP_FT_MISS)*OPP_FTA*0.4"
        " if OPP_FTA > 0 else 0))",
        "DRtg step: the opponents' points per scoring possession.", level="any"),
     _f("DRTG",

@@ -2,7 +2,8 @@
 
 Every published formula (``kind`` ``stat``) and every custom formula is live; steps and context
 values are inlined into them. A formula's ``level`` picks the entity kinds: ``player``,
-``team``, or both for ``any``.
+``team``, or both for ``any``. Formulas that read a team-scope context step (the BPM family)
+are left out of the default set: they aggregate over the whole team.
 
 The league context (``LG_*``) is fixed for the life of a live formula set, so the parts of a
 formula that read only league values (PER's VOP, factor and DRBP...) are computed once, by the
@@ -61,8 +62,13 @@ def _fold(node: Node, constants: Mapping[str, float]) -> Node:
             return Neg(_fold(operand, constants))
         case BinOp(op, left, right):
             # the exponent of ** stays a literal
-            return BinOp(op, _fold(left, constants),
-                         right if op == "**" else _fold(right, constants))
+            folded = right if op == "**" else _fold(right, constants)
+            if op == "/" and isinstance(folded, Num) and not isinstance(right, Num):
+                # A number divisor is compiled as a multiplication by its reciprocal (as
+                # Polars does with literals); the batch divides by the league column, so the
+                # divisor stays an expression to give the same last bit.
+                folded = right
+            return BinOp(op, _fold(left, constants), folded)
         case Compare(ops, operands):
             return Compare(ops, tuple(_fold(o, constants) for o in operands))
         case BoolOp(op, values):
@@ -95,8 +101,20 @@ def live_formulas(catalog: Any, provided: Mapping[str, float] | Iterable[str] = 
             continue
         if wanted is None and formula.kind not in LIVE_KINDS:
             continue
+        if wanted is None and _reads_team_step(catalog, formula.id, given):
+            continue
         compiled = fold_constants(catalog.compile(formula.id, given), constants)
         out.append(LiveFormula(formula.id, compiled,
                                formula.version, _LEVEL_KINDS.get(formula.level,
                                                                  _LEVEL_KINDS["any"])))
     return out
+
+
+def _reads_team_step(catalog: Any, fid: str, given: frozenset[str]) -> bool:
+    """True when a formula reads a team-scope context step (BPM's recentring and team
+    adjustment): those aggregate over every player of the team, which this per-entity
+    recompute does not do; ``courtside.formulas.entity.evaluate_snapshot`` computes them for
+    a whole game."""
+    team_steps = {name for name, step in catalog.steps.items() if step.scope == "team"}
+    return bool((catalog.inputs(fid, given) & team_steps) - given)
+
