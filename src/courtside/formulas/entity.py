@@ -25,6 +25,7 @@ __all__ = [
     "entity_values",
     "evaluate_entity",
     "evaluate_snapshot",
+    "game_inputs",
     "needed_steps",
     "snapshot_rows",
 ]
@@ -135,15 +136,16 @@ def _aggregate(step: ContextStep, pairs: Sequence[tuple[float | None, Number]]) 
     return sum(v * w for v, w in weighted) / total
 
 
-def evaluate_snapshot(snapshot: GameSnapshot, formulas: Sequence[str],
-                      league: Mapping[str, Number] | None = None, *,
-                      catalog: Catalog | None = None) -> dict[str, dict[str, float | None]]:
-    """Formulas for every player of a game: ``{player_id: {formula_id: value}}``.
+def game_inputs(snapshot: GameSnapshot, formulas: Sequence[str],
+                league: Mapping[str, Number] | None = None, *,
+                catalog: Catalog | None = None) -> dict[str, dict[str, Number]]:
+    """Every player's formula inputs for a game, context steps included: ``{player_id: values}``.
 
     Team and opponent context are the snapshot's own team lines (team rebounds and
-    turnovers included); ``league`` supplies ``LG_*`` totals and league values. Context steps
-    the formulas need are evaluated over the game's players (team steps per team, league
-    steps over both teams) unless ``league`` supplies them.
+    turnovers included); ``league`` supplies ``LG_*`` totals and league values. The context
+    steps ``formulas`` need are evaluated over the game's players (team steps per team,
+    league steps over both teams) unless ``league`` supplies them. Any one player's values
+    then evaluate with :func:`evaluate_entity` (or a compiled formula) on their own.
     """
     cat = catalog or default_catalog()
     ids = [cat.get(f).id for f in formulas]
@@ -162,5 +164,21 @@ def evaluate_snapshot(snapshot: GameSnapshot, formulas: Sequence[str],
         for player, values in rows:
             values[step.name] = results[player.team_id if step.scope == "team" else ""]
         provided.add(step.name)
-    compiled_all = [cat.compile(fid, provided) for fid in ids]
-    return {player.id: {c.name: c(values) for c in compiled_all} for player, values in rows}
+    return {player.id: values for player, values in rows}
+
+
+def evaluate_snapshot(snapshot: GameSnapshot, formulas: Sequence[str],
+                      league: Mapping[str, Number] | None = None, *,
+                      catalog: Catalog | None = None) -> dict[str, dict[str, float | None]]:
+    """Formulas for every player of a game: ``{player_id: {formula_id: value}}``.
+
+    The inputs are :func:`game_inputs`'s; each value is the compiled formula's scalar form.
+    """
+    cat = catalog or default_catalog()
+    ids = [cat.get(f).id for f in formulas]
+    inputs = game_inputs(snapshot, ids, league, catalog=cat)
+    if not inputs:
+        return {}
+    provided = next(iter(inputs.values())).keys()
+    compiled = [cat.compile(fid, provided) for fid in ids]
+    return {pid: {c.name: c(values) for c in compiled} for pid, values in inputs.items()}

@@ -1,0 +1,152 @@
+"""Real-time (scalar) evaluation equals the batch (Polars) result on the same numbers.
+
+The game: GSW at BKN, 2020-12-22 (liveData boxscore 0022000001), every active player, with the
+game's own team lines as team and opponent context and a fixed league context.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from courtside.batch.compute import compute
+from courtside.formulas.catalog import default_catalog
+from courtside.formulas.context import Context
+from courtside.formulas.entity import (
+    entity_values,
+    evaluate_entity,
+    evaluate_snapshot,
+    game_inputs,
+)
+from courtside.formulas.gamelog import game_log_teams, league_context
+from courtside.model import DataError, GameSnapshot
+from courtside.sources.livedata import parse_boxscore
+from courtside.sources.resultsets import read_result_set
+
+GAME = "0022000001"
+
+
+@pytest.fixture(scope="module")
+def box(shared_data: Path) -> dict:
+    return json.loads((shared_data / "nba-live" / f"boxscore_{GAME}.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def snapshot(box: dict) -> GameSnapshot:
+    return parse_boxscore(box)
+
+
+@pytest.fixture(scope="module")
+def league(shared_data: Path) -> dict[str, float]:
+    """A real season's league totals (2018-19, from the game log) as the league context."""
+    teams = game_log_teams(read_result_set(
+        shared_data / "nba-stats" / "leaguegamelog_2018-19_team.json"))
+    row = league_context(teams).row(0, named=True)
+    return {k: float(v) for k, v in row.items()}
+
+
+def _player_formulas() -> list[str]:
+    cat = default_catalog()
+    return [f.id for f in cat if f.level in ("player", "any") and f.kind in ("stat", "step")]
+
+
+def test_every_formula_for_every_player_equals_the_batch_result(
+        box: dict, snapshot: GameSnapshot, league: dict[str, float]) -> None:
+    ids = _player_formulas()
+    assert {"ORTG", "DRTG", "OWS", "DWS", "WS", "BPM", "OBPM", "DBPM", "VORP", "PER",
+            "ORB_PCT", "STL_PCT"} <= set(ids)
+    live = evaluate_snapshot(snapshot, ids, league)
+    batch = compute(box, ids, preset="nba-live", context={**league, "TEAM_GP": 1.0})
+    assert batch.height == len(snapshot.players) == len(live)
+    cat = default_catalog()
+    # Formulas reading an aggregate step (BPM's team sums, PER's league aPER) may differ in
+    # the last bits: Polars sums in its own order. Every other formula is equal exactly.
+    summed = {fid for fid in ids if cat.inputs(fid, {*league, "TEAM_GP"}) & set(cat.steps)}
+    assert {"BPM", "VORP", "PER"} <= summed and "DWS" not in summed
+    compared = nulls = 0
+    for row in batch.iter_rows(named=True):
+        values = live[str(row["PLAYER_ID"])]
+        for fid in ids:
+            mine, theirs = values[fid], row[fid]
+            if fid in summed and mine is not None and theirs is not None:
+                assert mine == pytest.approx(theirs, rel=1e-12, abs=1e-12), (fid, mine, theirs)
+            else:
+                assert mine == theirs, (row["PLAYER_NAME"], fid, mine, theirs)
+            compared += 1
+            nulls += mine is None
+    # Players who did not play give nulls (0 minutes); everyone else has numbers.
+    assert compared == len(ids) * batch.height and nulls < compared / 5
+
+
+def test_bpm_team_adjustment_in_one_game(snapshot: GameSnapshot,
+                                         league: dict[str, float]) -> None:
+    live = evaluate_snapshot(snapshot, ["BPM", "OBPM", "MIN_SHARE", "BPM_TEAM_RATING",
+                                        "OBPM_TEAM_RATING", "BPM_POS", "NET_RTG"], league)
+    for team in snapshot.teams:
+        rows = [live[p.id] for p in snapshot.players
+                if p.team_id == team.id and live[p.id]["BPM"] is not None]
+        share = sum(v["MIN_SHARE"] for v in rows)
+        assert share == pytest.approx(5.0, abs=1e-6)  # the feed's minutes add up
+        assert sum(v["BPM"] * v["MIN_SHARE"] for v in rows) == pytest.approx(
+            rows[0]["BPM_TEAM_RATING"], abs=1e-6)
+        assert sum(v["OBPM"] * v["MIN_SHARE"] for v in rows) == pytest.approx(
+            rows[0]["OBPM_TEAM_RATING"], abs=1e-6)
+        assert sum(v["BPM_POS"] * v["MIN_SHARE"] for v in rows) == pytest.approx(15.0, abs=0.05)
+    # Brooklyn won 125-99: a net rating far above zero, and the lead bonus on top of it.
+    bkn = next(v for p, v in ((p, live[p.id]) for p in snapshot.players)
+               if p.team_id == snapshot.home_team_id and v["BPM"] is not None)
+    assert bkn["NET_RTG"] > 20 and bkn["BPM_TEAM_RATING"] > bkn["NET_RTG"]
+
+
+def test_one_player_from_plain_dicts(snapshot: GameSnapshot, league: dict[str, float]) -> None:
+    player = max(snapshot.players, key=lambda p: p.stats["PTS"])
+    team = next(t for t in snapshot.teams if t.id == player.team_id)
+    opp = next(t for t in snapshot.teams if t.id != player.team_id)
+    ids = ["ORTG", "DRTG", "OWS", "DWS", "USG_PCT", "BPM", "VORP"]
+    live = evaluate_snapshot(snapshot, ids, league)[player.id]
+    for fid in ("ORTG", "DRTG", "OWS", "DWS", "USG_PCT"):
+        value = evaluate_entity(fid, player.stats, team.stats, opp.stats,
+                                {**league, "TEAM_GP": 1.0})
+        assert value == live[fid]
+    assert math.isfinite(live["ORTG"]) and 60 < live["ORTG"] < 180
+    # BPM needs its team steps: a clear error without them...
+    with pytest.raises(DataError, match="TEAM_RAW_BPM"):
+        evaluate_entity("BPM", player.stats, team.stats, opp.stats, league)
+    # ...and the same value when the game's step values are supplied with the context.
+    inputs = game_inputs(snapshot, ["BPM", "VORP"], league)[player.id]
+    steps = {k: v for k, v in inputs.items() if k in default_catalog().steps}
+    assert {"TEAM_RAW_BPM", "BPM_POS_AVG1", "TEAM_THRESH_PTS"} <= set(steps)
+    for fid in ("BPM", "VORP"):
+        assert evaluate_entity(fid, player.stats, team.stats, opp.stats,
+                               {**league, **steps, "TEAM_GP": 1.0}) == live[fid]
+
+
+def test_plain_dict_hand_computed_usage() -> None:
+    """USG% by hand: 100*((FGA + 0.44*FTA + TOV)*(TEAM_MIN/5)) / (MIN*(team plays))."""
+    player = {"MIN": 36.0, "FGA": 20.0, "FTA": 10.0, "TOV": 3.0}
+    team = {"MIN": 240.0, "FGA": 88.0, "FTA": 22.0, "TOV": 14.0}
+    usg = evaluate_entity("USG_PCT", player, team)
+    assert usg == pytest.approx(100 * (27.4 * 48) / (36 * (88 + 9.68 + 14)))
+    assert entity_values(player, team)["TEAM_FGA"] == 88.0
+
+
+def test_a_snapshot_without_both_team_lines_is_rejected(snapshot: GameSnapshot) -> None:
+    partial = GameSnapshot(game_id=snapshot.game_id, status=2, period=1, clock="PT05M00.00S",
+                           home_team_id=snapshot.home_team_id,
+                           away_team_id=snapshot.away_team_id,
+                           players=snapshot.players, teams=snapshot.teams[:1])
+    with pytest.raises(DataError, match="both teams"):
+        evaluate_snapshot(partial, ["ORTG"])
+
+
+def test_batch_frame_of_the_same_game_has_no_team_context_gaps(box: dict,
+                                                               league: dict[str, float]) -> None:
+    frame = compute(box, ["TEAM_POSS", "TEAM_PACE", "TEAM_ORTG"], preset="nba-live",
+                    context=Context.of(**league))
+    # One game: both teams' possessions are the same estimate, pace is per 48 minutes.
+    assert frame["TEAM_POSS"].n_unique() == 1
+    assert frame.select(pl.col("TEAM_PACE").n_unique()).item() == 1
