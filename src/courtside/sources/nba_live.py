@@ -72,6 +72,7 @@ class NbaLiveSource(Source):
         self._parsed: dict[str, tuple[str | None, GameSnapshot]] = {}
         self._finished: set[str] = set()
         self._final_polls: dict[str, int] = {}
+        self._last_games: list[dict[str, Any]] = []
 
     @property
     def fetcher(self) -> HttpFetcher:
@@ -134,36 +135,57 @@ class NbaLiveSource(Source):
         return [g["game_id"] for g in games
                 if g["status"] == 2 or (g["status"] == 3 and g["game_id"] not in self._finished)]
 
-    async def fetch(self) -> Batch:
-        """One poll: the scoreboard (when asked or needed), then every followed game."""
-        batch = Batch(source=self.name, fetched_at=utcnow())
-        if "scoreboard" in self.data_types or self.game_ids is None:
-            try:
-                batch.games = await self._scoreboard()
-            except SourceError as exc:
-                if self.game_ids is None:
-                    raise
-                batch.errors["scoreboard"] = str(exc)
-        targets = self._targets(batch.games)
-        results = await asyncio.gather(*(self._game(g) for g in targets),
+    async def _gather(self, game_ids: list[str]) -> dict[str, GameSnapshot | Exception]:
+        results = await asyncio.gather(*(self._game(g) for g in game_ids),
                                        return_exceptions=True)
-        for game_id, result in zip(targets, results, strict=True):
-            if isinstance(result, BaseException):
-                if not isinstance(result, Exception):
-                    raise result
-                batch.errors[game_id] = f"{type(result).__name__}: {result}"
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, Exception):
+                raise result  # cancellation and the like are not a game's failure
+        return dict(zip(game_ids, results, strict=True))  # type: ignore[arg-type]
+
+    async def fetch(self) -> Batch:
+        """One poll: the scoreboard (when asked or needed) and every followed game.
+
+        Games already known to be live are fetched together with the scoreboard, so a
+        poll costs one round trip; games the scoreboard shows newly live or final follow.
+        """
+        batch = Batch(source=self.name, fetched_at=utcnow())
+        early = self._targets(self._last_games)
+        outcomes: dict[str, GameSnapshot | Exception] = {}
+        if "scoreboard" in self.data_types or self.game_ids is None:
+            board, outcomes = await asyncio.gather(self._scoreboard_or_error(),
+                                                   self._gather(early))
+            if isinstance(board, Exception):
+                if self.game_ids is None:
+                    raise board
+                batch.errors["scoreboard"] = str(board)
             else:
-                batch.snapshots.append(result)
-                if result.status == 3:
-                    # Poll a final game once more, in case the first final was held back.
-                    self._final_polls[game_id] = self._final_polls.get(game_id, 0) + 1
-                    if self._final_polls[game_id] >= 2:
-                        self._finished.add(game_id)
+                batch.games = self._last_games = board
+        else:
+            outcomes = await self._gather(early)
+        targets = self._targets(batch.games)
+        outcomes.update(await self._gather([g for g in targets if g not in outcomes]))
+        for game_id in targets:
+            result = outcomes[game_id]
+            if isinstance(result, Exception):
+                batch.errors[game_id] = f"{type(result).__name__}: {result}"
+                continue
+            batch.snapshots.append(result)
+            if result.status == 3:
+                # Poll a final game once more, in case the first final was held back.
+                self._final_polls[game_id] = self._final_polls.get(game_id, 0) + 1
+                if self._final_polls[game_id] >= 2:
+                    self._finished.add(game_id)
         if targets and len(batch.errors) >= len(targets) and not batch.games:
-            first = next(r for r in results if isinstance(r, Exception))
-            raise first
+            raise next(outcomes[g] for g in targets if isinstance(outcomes[g], Exception))
         batch.fetched_at = utcnow()
         return batch
+
+    async def _scoreboard_or_error(self) -> list[dict[str, Any]] | Exception:
+        try:
+            return await self._scoreboard()
+        except SourceError as exc:
+            return exc
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""
