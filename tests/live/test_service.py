@@ -275,3 +275,34 @@ async def test_games_survive_a_stop_and_start(tmp_path: Path, docs) -> None:
         assert fresh.games() == []
     finally:
         await fresh.stop()
+
+
+async def test_two_instances_share_updates_through_redis(tmp_path: Path, redis_url: str,
+                                                         docs) -> None:
+    import uuid
+
+    from courtside.live.redisbus import RedisBus
+
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    feeder = svc.RealTimeCalculationService(
+        data_dir=tmp_path / "a", bus=RedisBus(redis_url, prefix=prefix))
+    watcher = svc.RealTimeCalculationService(
+        data_dir=tmp_path / "b", bus=RedisBus(redis_url, prefix=prefix))
+    await feeder.start()
+    await watcher.start()
+    try:
+        sub = watcher.bus.subscribe(f"player:{CURRY}")
+        await feeder.ingest_snapshot(_box_at(docs, 150))
+        await feeder.ingest_snapshot(_box_at(docs, 400))
+        got = [await sub.get(timeout=5) for _ in range(2)]
+        assert [seq for seq, _ in got] == [1, 2]
+        curry = feeder.engine.game(GAME).entity_values("player", CURRY)
+        assert got[1][1]["values"]["PTS"] == curry["PTS"]
+        # the watcher never saw the data itself, yet its bus holds the merged state
+        state = await watcher.bus.latest(f"game:{GAME}")
+        assert state.entities[f"player:{CURRY}"]["values"]["TS_PCT"] == curry["TS_PCT"]
+        assert watcher.games() == []
+    finally:
+        await feeder.bus.clear()
+        await feeder.stop()
+        await watcher.stop()

@@ -7,7 +7,8 @@ Contract shared by every backend (the WebSocket endpoint, MCP and tests rely on 
 
 - ``await bus.publish(topic, payload) -> seq``: ``payload`` is a JSON-ready dict; ``seq``
   starts at 1 per topic and increases by exactly one per publish (across every instance that
-  shares a Redis). The bus never modifies the payload.
+  shares a Redis). The bus never modifies the payload. ``publish_many([(topic, payload),
+  ...])`` does the same for a batch, in order (one round trip on Redis).
 - ``bus.subscribe(topic) -> Subscription``: an async iterator of ``(seq, payload)`` in seq
   order, starting with the first message published after the call. Its buffer is bounded
   (``maxsize``): when a consumer falls that far behind, the oldest buffered message is dropped,
@@ -226,6 +227,9 @@ class Bus(Protocol):
     async def publish(self, topic: str, payload: dict[str, Any]) -> int:
         """Publish; returns the topic's new seq."""
 
+    async def publish_many(self, items: list[tuple[str, dict[str, Any]]]) -> list[int]:
+        """Publish ``(topic, payload)`` pairs in order (Redis: one round trip); their seqs."""
+
     def subscribe(self, topic: str, *, maxsize: int = 10_000) -> Subscription:
         """A new subscription receiving messages published after this call."""
 
@@ -302,6 +306,10 @@ class MemoryBus:
     async def publish(self, topic: str, payload: dict[str, Any]) -> int:
         """Publish; returns the new seq (see the module docstring)."""
         return self.publish_nowait(topic, payload)
+
+    async def publish_many(self, items: list[tuple[str, dict[str, Any]]]) -> list[int]:
+        """Publish ``(topic, payload)`` pairs in order; their seqs."""
+        return [self.publish_nowait(topic, payload) for topic, payload in items]
 
     def publish_nowait(self, topic: str, payload: dict[str, Any]) -> int:
         """``publish`` for synchronous callers (same semantics; memory backend only)."""

@@ -198,13 +198,15 @@ class LiveEngine:
             event.set()
 
     async def _publish(self, updates: list[EntityUpdate]) -> None:
+        if not updates:
+            return
+        items: list[tuple[str, dict[str, Any]]] = []
         for update in updates:
             for listener in self.listeners:
                 listener(update)
             payload = update_payload(update)
-            await self.bus.publish(f"game:{update.game_id}", payload)
-            if update.kind == "game":
-                await self.bus.publish("scoreboard", payload)
-            else:
-                await self.bus.publish(f"{update.kind}:{update.id}", payload)
-            self.updates_published += 1
+            items.append((f"game:{update.game_id}", payload))
+            items.append(("scoreboard" if update.kind == "game"
+                          else f"{update.kind}:{update.id}", payload))
+        await self.bus.publish_many(items)  # one round trip per change on Redis
+        self.updates_published += len(updates)

@@ -145,11 +145,27 @@ class RedisBus:
             if message is None or message.get("type") != "pmessage":
                 continue
             topic = message["channel"][len(channel_prefix):]
+            if not self._subs.count(topic):
+                continue  # nobody here listens: do not decode it
             seq_text, _, body = message["data"].partition("|")
             self._subs.deliver(topic, int(seq_text), json.loads(body))
 
     async def publish(self, topic: str, payload: dict[str, Any]) -> int:
         """Publish across every instance; returns the topic's new seq."""
+        return (await self.publish_many([(topic, payload)]))[0]
+
+    async def publish_many(self, items: list[tuple[str, dict[str, Any]]]) -> list[int]:
+        """Publish several messages in one round trip (in order); returns their seqs."""
+        client = self._client()
+        async with client.pipeline(transaction=False) as pipe:
+            for topic, payload in items:
+                keys, args = self._script_args(topic, payload)
+                await self._publish_script(keys=keys, args=args, client=pipe)
+            seqs = await pipe.execute()
+        self.published += len(items)
+        return [int(seq) for seq in seqs]
+
+    def _script_args(self, topic: str, payload: dict[str, Any]) -> tuple[list[str], list[Any]]:
         validate_topic(topic)
         body = _dumps(payload)
         args: list[Any] = [body, self.history]
@@ -159,12 +175,9 @@ class RedisBus:
             args += [f"{ekey}|", _dumps({k: v for k, v in entity.items() if k != "values"})]
             for name, value in values.items():
                 args += [f"{ekey}|{name}", _dumps(value)]
-        seq = await self._publish_script(
-            keys=[self._key(topic, "seq"), self._key(topic, "hist"), self._key(topic, "state"),
-                  self._key(topic, "chan"), self._key(topic, "last")],
-            args=args, client=self._client())
-        self.published += 1
-        return int(seq)
+        keys = [self._key(topic, "seq"), self._key(topic, "hist"), self._key(topic, "state"),
+                self._key(topic, "chan"), self._key(topic, "last")]
+        return keys, args
 
     def subscribe(self, topic: str, *, maxsize: int = 10_000) -> Subscription:
         """A local subscription fed by the reader task."""
