@@ -147,3 +147,31 @@ async def test_continuous_evaluation_publishes_to_an_async_callback(db, receiver
         await ev.stop()
     assert [g["rule_name"] for g in got] == ["any-errors"]
     assert alert_history(db)[0].deliveries["callback:publish_alerts_topic"] == "ok"
+
+
+@pytest.mark.postgres
+def test_rules_evaluation_and_history_on_postgresql(postgres_url):
+    import uuid
+
+    from courtside.storage.db import Database
+
+    db = Database(postgres_url)
+    db.migrate()
+    tag = uuid.uuid4().hex[:8]  # the shared test database may hold other runs' rows
+    name, client = f"pg-errors-{tag}", f"pg-{tag}"
+    ev = [make_event(tool="calculate", client=client, duration_ms=5,
+                     outcome="error" if k < 2 else "ok", error_code="x" if k < 2 else None,
+                     started_at=NOW - timedelta(seconds=10 * (k + 1))) for k in range(8)]
+    insert_events(db, [e.to_row() for e in ev])
+    add_rule(db, AlertRule(name, "error_rate", ">=", 0.25, filters={"client": client}))
+    try:
+        seen = []
+        fired = [a for a in AlertEvaluator(db, callbacks=[seen.append], log_alerts=False)
+                 .evaluate(now=NOW) if a.rule_name == name]
+        assert [(a.value, a.events) for a in fired] == [(0.25, 8)]
+        hist = alert_history(db, rule=name)
+        assert [(h.value, h.deliveries) for h in hist] == [(0.25, {"callback:append": "ok"})]
+        assert hist[0].fired_at == NOW
+    finally:
+        remove_rule(db, name)
+        db.dispose()

@@ -307,14 +307,16 @@ class AlertEvaluator:
         out = []
         for rule, ev in self._detect(now):
             self._log(ev)
-            payload = ev.to_dict()
-            with httpx.Client(timeout=self.http_timeout) as client:
-                for url in self._urls(rule):
-                    try:
-                        client.post(url, json=payload).raise_for_status()
-                        ev.deliveries[url] = "ok"
-                    except httpx.HTTPError as exc:
-                        ev.deliveries[url] = f"error: {exc!r}"
+            urls = self._urls(rule)
+            if urls:
+                payload = ev.to_dict()
+                with httpx.Client(timeout=self.http_timeout) as client:
+                    for url in urls:
+                        try:
+                            client.post(url, json=payload).raise_for_status()
+                            ev.deliveries[url] = "ok"
+                        except httpx.HTTPError as exc:
+                            ev.deliveries[url] = f"error: {exc!r}"
             for cb in self.callbacks:
                 name = f"callback:{getattr(cb, '__name__', type(cb).__name__)}"
                 try:
