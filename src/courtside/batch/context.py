@@ -8,7 +8,7 @@ partition and hands the same context to every chunk: chunked values then equal a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import polars as pl
@@ -28,11 +28,15 @@ def _lazy(part: Partition) -> pl.LazyFrame:
     return scan(part.path or "", part.fmt)
 
 
-def whole_input(source: BatchInput) -> pl.DataFrame:
-    """Every partition as one frame (only built when a formula needs context)."""
+def whole_input(source: BatchInput, drop: Sequence[str] = ()) -> pl.DataFrame:
+    """Every partition as one frame without the ``drop`` columns (only built when a formula
+    needs context)."""
     if not source.partitions:
         return pl.DataFrame()
-    return pl.concat([_lazy(p) for p in source.partitions], how="diagonal_relaxed").collect()
+    lazy = pl.concat([_lazy(p) for p in source.partitions], how="diagonal_relaxed")
+    if drop:
+        lazy = lazy.drop(drop, strict=False)
+    return lazy.collect()
 
 
 def first_rows(source: BatchInput, n: int = 0) -> pl.DataFrame:
@@ -49,13 +53,17 @@ def compute_context(source: BatchInput, formulas: list[str], *, preset: str | No
     A first call on zero rows tells whether the formulas need context at all (and fails early
     on unknown formulas or unmapped columns); only then is the whole input read.
     """
-    from courtside.batch.compute import derive_context
+    from courtside.batch.compute import derive_context, load
 
-    probe = derive_context(first_rows(source), formulas, preset=preset, define=define,
+    probe_rows = first_rows(source)
+    probe = derive_context(probe_rows, formulas, preset=preset, define=define,
                            context=context, mapping=mapping)
     if probe is None:
         return None
-    return derive_context(whole_input(source), formulas, preset=preset, define=define,
+    # Totals read stats and key columns only: names and other text stay on disk.
+    prepared = load(probe_rows, preset=preset, mapping=mapping, define=define)
+    drop = [c for c in prepared.passthrough if c not in prepared.keys.columns]
+    return derive_context(whole_input(source, drop), formulas, preset=preset, define=define,
                           context=context, mapping=mapping)
 
 

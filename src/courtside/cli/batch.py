@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from courtside.batch.executors import EXECUTORS
 from courtside.batch.inputs import QuerySource
@@ -229,13 +229,15 @@ def list_jobs(
         for job in jobs:
             out.print(job.to_json(), soft_wrap=True, highlight=False)
         return
-    table = Table("id", "status", "executor", "formulas", "rows", "failed", "chunks", "created",
-                  "input")
+    # The id is what every other command takes, and the status what one looks for: neither
+    # is ever cut; formulas and input give way on a narrow terminal (--json has everything).
+    table = Table(Column("id", no_wrap=True, min_width=16), Column("status", no_wrap=True),
+                  Column("rows", justify="right", no_wrap=True),
+                  Column("created", no_wrap=True), "formulas", "input")
     for job in jobs:
-        table.add_row(job.job_id, job.status.value, job.executor, ",".join(job.formulas),
-                      f"{job.processed_rows:,}/{job.total_rows:,}", f"{job.failed_rows:,}",
-                      f"{job.chunks_done}/{job.chunks_total}",
-                      job.created_at.strftime("%Y-%m-%d %H:%M:%S"), job.input[:40])
+        table.add_row(job.job_id, job.status.value,
+                      f"{job.processed_rows:,}/{job.total_rows:,}",
+                      job.created_at.strftime("%m-%d %H:%M"), ",".join(job.formulas), job.input)
     out.print(table)
 
 

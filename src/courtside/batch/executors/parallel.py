@@ -22,6 +22,21 @@ def _run_chunk(task: ChunkTask, spec: ChunkSpec) -> ChunkResult:
     return task.read_and_run(spec)
 
 
+# The task of the job a pool process serves, installed once by the pool's initializer: the
+# context (team totals of a whole history) is pickled once per process, not once per chunk.
+_worker_task: ChunkTask | None = None
+
+
+def _install(task: ChunkTask) -> None:
+    global _worker_task
+    _worker_task = task
+
+
+def _run_installed(spec: ChunkSpec) -> ChunkResult:
+    assert _worker_task is not None, "pool process started without its task"
+    return _worker_task.read_and_run(spec)
+
+
 def files_only(task: ChunkTask) -> ChunkTask:
     """The task without in-memory frames (it is pickled to other processes)."""
     parts = [Partition(fmt=p.fmt, rows=p.rows, path=p.path) for p in task.partitions]
@@ -51,6 +66,7 @@ class ParallelExecutor:
         # spawn, not fork: Polars' thread pool does not survive a fork.
         context = multiprocessing.get_context("spawn")
         workers = min(self.workers, len(chunks))
-        with cf.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            drive_futures(task, chunks, control, lambda s: pool.submit(_run_chunk, shipped, s),
+        with cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_install,
+                                    initargs=(shipped,)) as pool:
+            drive_futures(task, chunks, control, lambda s: pool.submit(_run_installed, s),
                           max_in_flight=workers * 2)
