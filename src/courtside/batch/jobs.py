@@ -253,7 +253,9 @@ class JobManager:
         name = executor or job.executor
         if name not in EXECUTORS:
             raise ConfigError(f"unknown executor {name!r}; use one of {', '.join(EXECUTORS)}")
-        self.store.update(job_id, status=BatchStatus.QUEUED, executor=name, error=None)
+        if not self.store.transition(job_id, (BatchStatus.FAILED, BatchStatus.CANCELLED),
+                                     status=BatchStatus.QUEUED, executor=name, error=None):
+            raise ConfigError(f"job {job_id} was resumed by someone else meanwhile")
         self.store.claim(job_id, self._me)
         return self._start(job_id, lambda: BatchInput.from_spec(job.options["input"]),
                            executor=name, cluster=cluster or job.options.get("cluster"),

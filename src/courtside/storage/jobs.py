@@ -161,6 +161,19 @@ class JobStore:
         with self.db.begin() as conn:
             conn.execute(update(batch_jobs).where(batch_jobs.c.job_id == job_id).values(**values))
 
+    def transition(self, job_id: str, allowed: Iterable[BatchStatus], **fields: Any) -> bool:
+        """Set columns only if the job is in one of the ``allowed`` statuses; True if it was.
+
+        A compare-and-set in one statement, so two processes resuming the same job cannot
+        both win.
+        """
+        values = {k: (v.value if isinstance(v, BatchStatus) else v) for k, v in fields.items()}
+        with self.db.begin() as conn:
+            done = conn.execute(update(batch_jobs).where(
+                batch_jobs.c.job_id == job_id,
+                batch_jobs.c.status.in_([s.value for s in allowed])).values(**values))
+        return done.rowcount == 1
+
     def claim(self, job_id: str, owner: Owner) -> None:
         """Mark the job as run by ``owner`` from now on."""
         self.update(job_id, owner_host=owner.host, owner_pid=owner.pid,
