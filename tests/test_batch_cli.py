@@ -90,3 +90,35 @@ def test_bad_requests_exit_non_zero_with_the_reason(cli, tmp_path, boxscores):
     done = cli("cancel", failed["job_id"])
     assert done.exit_code == 1 and "already failed" in done.stderr
     assert cli("resume", failed["job_id"]).exit_code == 1
+
+
+def test_season_table_with_team_and_league_pace_matches_compute_and_bbr(cli, tmp_path,
+                                                                       shared_data):
+    """A Basketball-Reference season (no opponents): PER from supplied team and league pace,
+    in chunks of 100 rows, equals one `courtside compute` and Basketball-Reference's PER."""
+    from test_compute_real_data import bbr_team_pace
+
+    import courtside
+    from courtside.formulas.context import Context
+    from courtside.sources.presets import team_context_table
+
+    pace = bbr_team_pace(shared_data).filter(pl.col("Year") == 2024).drop("Year")
+    pace.write_csv(tmp_path / "pace.csv")
+    totals = pl.read_csv(shared_data / "bbr" / "totals.csv").filter(pl.col("Year") == 2024)
+    totals.write_csv(tmp_path / "totals.csv")
+    league_pace = pl.read_csv(shared_data / "bbr" / "league_averages.csv").filter(
+        pl.col("Year") == 2024)["Pace"][0]
+    out = tmp_path / "per.parquet"
+    result = cli("run", str(tmp_path / "totals.csv"), "--preset", "bbr", "-f", "PER,USG_PCT",
+                 "--team-context", str(tmp_path / "pace.csv"), "--league-pace", str(league_pace),
+                 "--batch-size", "100", "--no-progress", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    batch = pl.read_parquet(out)
+    context = Context.of(team=team_context_table(pace, "bbr"), LG_PACE=league_pace)
+    one = courtside.compute(totals, ["PER", "USG_PCT"], preset="bbr", context=context)
+    assert_frame_equal(batch.drop("row_index"), one, check_exact=True)
+    advanced = pl.read_csv(shared_data / "bbr" / "advanced.csv").filter(pl.col("Year") == 2024)
+    both = batch.join(advanced, on=["Pk", "Tm"]).filter(pl.col("Tm") != "TOT",
+                                                        pl.col("MP") >= 500)
+    assert both.height > 300
+    assert ((both["PER"] - both["PER_right"]).abs() <= 0.3).mean() >= 0.98

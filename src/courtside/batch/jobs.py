@@ -200,6 +200,7 @@ class JobManager:
                executor: str = "sequential", batch_size: int | None = None,
                timeout_seconds: float | None = None, preset: str | None = None,
                define: Any = None, mapping: Any = None, context: Any = None,
+               team_context: str | Path | None = None,
                cluster: Any = None, workers: int | None = None,
                progress_callback: ProgressCallback | None = None,
                wait: bool = True) -> BatchJob:
@@ -207,7 +208,10 @@ class JobManager:
         or in a background thread (returns the QUEUED job; follow it with ``status``/``wait``).
 
         ``data``: a Polars/pandas frame (spilled to the job directory so it can be resumed),
-        a path, folder or glob (or a list), or a ``QuerySource``.
+        a path, folder or glob (or a list), or a ``QuerySource``. ``context``: a courtside
+        ``Context`` or constants such as ``{"LG_PACE": 99.2}``; ``team_context``: a table
+        keyed by the team column with ``Pace`` and optionally team totals (as
+        ``courtside compute --team-context``); both win over derived values.
         """
         names = formula_ids(formulas, define)
         if executor not in EXECUTORS:
@@ -224,6 +228,8 @@ class JobManager:
             options={"preset": preset, "define": _jsonable(define),
                      "mapping": _jsonable(mapping), "context": _jsonable(context),
                      "context_kept": context is None or _jsonable(context) is not None,
+                     "team_context": str(Path(team_context).resolve()) if team_context
+                     else None,
                      "workers": workers,
                      "cluster": cluster if isinstance(cluster, str) else None,
                      "batch_size_forced": batch_size is not None})
@@ -347,7 +353,7 @@ class JobManager:
                 source.total_rows, row_bytes(source), workers=n_workers)
             preset, define, mapping = (options.get("preset"), options.get("define"),
                                        options.get("mapping"))
-            given = self._contexts.pop(job_id, None) or options.get("context")
+            given = _given_context(options, self._contexts.pop(job_id, None))
             ctx = derive_context(source, job.formulas, preset=preset, define=define,
                                  mapping=mapping, context=given, derive=self.derive)
             explainer = self.explainer or FormulaExplainer(preset=preset, mapping=mapping,
@@ -366,6 +372,24 @@ class JobManager:
             finish(self.store, job_id, None, failure=str(exc))
         except Exception as exc:
             finish(self.store, job_id, None, failure=f"{type(exc).__name__}: {exc}")
+
+
+def _given_context(options: dict[str, Any], supplied: Any) -> Any:
+    """The caller's context: the object passed to ``submit`` (or the constants kept with the
+    job), with the team context file's table added."""
+    values = supplied if supplied is not None else options.get("context")
+    team_file = options.get("team_context")
+    if not team_file:
+        return values
+    if values is not None and not isinstance(values, Mapping):
+        raise ConfigError("pass either a Context object or a team context file, not both")
+    from courtside.formulas.context import Context
+    from courtside.sources.presets import team_context_table
+    from courtside.sources.tables import read_table
+
+    team = team_context_table(read_table(team_file), options.get("preset"),
+                              options.get("mapping"))
+    return Context.of(team=team, **{str(k): float(v) for k, v in (values or {}).items()})
 
 
 def _describe(data: Any) -> str:

@@ -157,6 +157,12 @@ def run(
     mapping: Annotated[list[str] | None, typer.Option(
         "--map", help="Map an input column to a canonical name, SOURCE=CANONICAL "
         "(repeatable), e.g. --map Points=PTS --map Game=GAME.")] = None,
+    team_context: Annotated[Path | None, typer.Option(
+        "--team-context", exists=True, dir_okay=False,
+        help="A table keyed by the team column with Pace (and optionally team totals), "
+        "for season tables without opponents.")] = None,
+    league_pace: Annotated[float | None, typer.Option(
+        "--league-pace", help="The league's pace (possessions per 48).")] = None,
     define: Annotated[list[str] | None, typer.Option("--define",
                                             help="A custom formula NAME=EXPR (repeatable).")] = None,
     query: Annotated[str | None, typer.Option("--query",
@@ -181,6 +187,8 @@ def run(
         return manager.submit(data, formulas, executor=executor, cluster=cluster,
                               workers=workers, batch_size=batch_size, timeout_seconds=timeout,
                               preset=preset, define=define or None, mapping=mapping or None,
+                              team_context=team_context,
+                              context={"LG_PACE": league_pace} if league_pace else None,
                               progress_callback=callback, wait=False)
 
     try:
