@@ -34,6 +34,8 @@ __all__ = ["Prepared", "compute", "derive_context", "load", "resolve_formulas"]
 
 Data = pl.DataFrame | pl.LazyFrame | Any  # also pandas frames, paths and liveData documents
 LEVELS = ("player", "team")
+LAZY_PLAN_NODES = 200
+"""Formulas of at most this many tree nodes in all are planned lazily (see ``evaluate``)."""
 
 
 @dataclass(slots=True)
@@ -221,5 +223,11 @@ def evaluate(prepared: Prepared, ids: Sequence[str],
                         f"nba-stats, nba-live){prepared.hint()}")
     passthrough = [c for c in prepared.passthrough if c not in ids]
     frame = attach(prepared.rows.lazy(), prepared.keys, ctx).collect()
-    # An eager select: lazy planning of large inlined formulas (BPM) costs seconds.
-    return frame.select([*passthrough, *(c.expr_for(frame.schema) for c in compiled)])
+    exprs = [*passthrough, *(c.expr_for(frame.schema) for c in compiled)]
+    if sum(c.size for c in compiled) <= LAZY_PLAN_NODES:
+        # Small formulas: the lazy planner's common-subexpression elimination shares the
+        # casts and sums the formulas have in common, for a few milliseconds of planning.
+        return frame.lazy().select(exprs).collect()
+    # Large inlined formulas (PER, BPM, Win Shares): lazy planning costs far more than it
+    # saves (PER: 80 ms against 7 ms eager on a small frame), so select eagerly.
+    return frame.select(exprs)
