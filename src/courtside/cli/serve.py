@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -110,7 +112,7 @@ async def _serve(*, host: str, port: int, token: str | None, data_dir: Path,
         except CourtsideError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
-        server = uvicorn.Server(uvicorn.Config(
+        server = _server_class()(uvicorn.Config(
             create_app(service, token=token, manage_service=False), host=host, port=port,
             log_level=log_level, access_log=False, ws_ping_interval=20, ws_ping_timeout=20,
             timeout_graceful_shutdown=5))
@@ -131,15 +133,41 @@ async def _serve(*, host: str, port: int, token: str | None, data_dir: Path,
         typer.echo("courtside stopped", err=True)
 
 
+def _server_class() -> type:
+    import uvicorn
+
+    class GracefulServer(uvicorn.Server):
+        """uvicorn, minus re-raising SIGINT/SIGTERM after its shutdown: the signal must not
+        kill the process before the service has stopped and persisted its state."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            previous = {sig: signal.signal(sig, self.handle_exit)
+                        for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return GracefulServer
+
+
 async def _start_feed(service: Any, *, source: str, replay: Path | None,
                       boxscore: Path | None, speed: float, seed: int,
                       nba_base_url: str) -> str:
     """Start what feeds the live engine; returns a description for the banner."""
     if source == "nba-live":
+        from courtside.model import NotFoundError
+
+        # The flag is a choice of this run: replace an earlier run's definition, and do not
+        # auto-start it next time (a plain `courtside serve` must need no network).
+        with contextlib.suppress(NotFoundError):
+            await service.remove_sync("nba-live")
         await service.add_sync(name="nba-live", source_type="nba_api",
                                frequency="real_time", config={"base_url": nba_base_url},
                                data_types=["scoreboard", "boxscore", "playbyplay"],
-                               auto_start=True)
+                               auto_start=False)
         return f"the NBA live feed from {nba_base_url}"
     if source == "replay":
         assert replay is not None
