@@ -111,3 +111,19 @@ def test_realtime_pace_follows_game_state():
     assert realtime_interval([in_40], now, slow) == 600  # wakes when the pre-game window opens
     assert realtime_interval([final, final], now, pace) == 900
     assert realtime_interval([], now, pace) == 5
+
+
+def test_recovery_unmarks_games_that_are_no_longer_polled():
+    from courtside.model import utcnow
+    from courtside.sources.pipeline import SyncPipeline
+    from courtside.sources.records import Batch
+
+    pipe = SyncPipeline("s", "s")
+    pipe.accept(Batch("s", utcnow(), snapshots=[snap(8, game="g1"), snap(4, game="g2")]))
+    failed = pipe.fail("boom")
+    assert sorted((s.game_id, s.stale) for s in failed.snapshots) == [("g1", True),
+                                                                      ("g2", True)]
+    back = pipe.accept(Batch("s", utcnow(), snapshots=[snap(10, game="g1")]))
+    assert sorted((s.game_id, s.stale) for s in back.snapshots) == [("g1", False),
+                                                                    ("g2", False)]
+    assert not pipe.current().stale

@@ -122,10 +122,13 @@ class SyncPipeline:
             if game_id in self.games and game_id not in self.stale_games:
                 self.stale_games[game_id] = self.games[game_id].fetched_at or now
                 update.snapshots.append(self._stale_marker(game_id))
-        if was_failing and not batch.snapshots:
-            # A recovered source with nothing new still tells consumers it is fresh again.
+        if was_failing:
+            # Every game was announced stale; those not in this batch (a finished game no
+            # longer polled) are announced fresh again too.
+            polled = {s.game_id for s in batch.snapshots}
             update.snapshots += [dataclasses.replace(s, players=[], teams=[])
-                                 for gid, s in self.games.items() if gid not in failed_games]
+                                 for gid, s in self.games.items()
+                                 if gid not in polled and gid not in failed_games]
         for row in batch.rows:
             self.rows[row.key] = row
         update.rows = self.changes.row_changes(batch.rows)
