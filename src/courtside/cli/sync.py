@@ -146,11 +146,17 @@ def remove(name: Annotated[str, typer.Argument(help="Name or id.")], db: DbOpt =
     out.print(f"removed sync [bold]{sync.name}[/]")
 
 
-def _describe_update(update: Any) -> list[str]:
+def _describe_update(update: Any, scores: dict[str, dict[str, str]] | None = None) -> list[str]:
+    """Text lines for an update; ``scores`` keeps each game's latest team points, since an
+    update only carries the team lines that changed."""
     lines = []
+    scores = {} if scores is None else scores
     stamp = update.emitted_at.strftime("%H:%M:%S")
     for snap in update.snapshots:
-        score = " ".join(f"{t.name} {t.stats.get('PTS', 0):g}" for t in snap.teams)
+        game = scores.setdefault(snap.game_id, {})
+        for team in snap.teams:
+            game[team.id] = f"{team.name} {team.stats.get('PTS', 0):g}"
+        score = " ".join(game[t] for t in (snap.home_team_id, snap.away_team_id) if t in game)
         state = "stale " if snap.stale else ""
         lines.append(f"{stamp} {update.name}: {state}game {snap.game_id} status {snap.status} "
                      f"period {snap.period} {snap.clock} {score} "
@@ -193,11 +199,13 @@ def run(
     """Run a sync now and print what it emits (only what changed), with its health."""
     from courtside.sources.scheduler import SyncScheduler, new_sync
 
+    scores: dict[str, dict[str, str]] = {}
+
     def show(update: Any) -> None:
         if as_json:
             typer.echo(_update_json(update))
         else:
-            for line in _describe_update(update):
+            for line in _describe_update(update, scores):
                 out.print(line, markup=False, highlight=False)
 
     async def go(store: Any, sync: Any) -> Any:
@@ -227,7 +235,8 @@ def run(
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     if not as_json:
-        out.print(f"{sync.name}: {health.state.value}"
-                  + (f" ({health.last_error})" if health.last_error else ""),
+        failing = health.state.value != "ok" and health.last_error
+        out.print(f"{sync.name}: {health.state.value}" + (f" ({health.last_error})" if failing
+                                                          else ""),
                   markup=False, highlight=False)
     raise typer.Exit(0 if health.state.value == "ok" else 1)
