@@ -183,3 +183,28 @@ async def test_realtime_pace_against_the_fake(fake_nba):
         fake_nba.reset(elapsed=10**6)
         await sched.run_once("live")
         assert sched.next_interval("live") == 600
+
+
+@pytest.mark.postgres
+def test_sync_store_on_postgres(postgres_url):
+    import uuid
+
+    db = Database(postgres_url)
+    db.migrate()
+    store = SyncStore(db)
+    sync = new_sync(f"pg-{uuid.uuid4().hex[:8]}", "database", "hour",
+                    {"url": postgres_url, "query": "SELECT 1 AS one"})
+    try:
+        store.add(sync)
+        got = store.get(sync.name)
+        assert got.config == sync.config and got.created_at == sync.created_at
+        assert got.created_at.tzinfo is not None
+        got.health.consecutive_failures = 3
+        store.record_run(sync.sync_id, last_run_at=utcnow(), health=got.health,
+                         state={"cursor": 41})
+        again = store.get(sync.sync_id)
+        assert again.health.consecutive_failures == 3 and store.state(sync.sync_id) == {
+            "cursor": 41}
+    finally:
+        store.remove(sync.sync_id)
+        db.dispose()
