@@ -86,10 +86,14 @@ class FakeNBAProcess:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        import tempfile
+
         env = {**os.environ, "PYTHONPATH": f"{root}/src"}
+        # A file, not a pipe: a pipe nobody reads would block the server once it fills.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "courtside", "fake-nba", "--port", str(self.port),
-             "--games", games, "--speed", "0"], env=env, stderr=subprocess.PIPE)
+             "--games", games, "--speed", "0"], env=env, stderr=self.log)
         import httpx
 
         deadline = time.monotonic() + 30
@@ -99,8 +103,9 @@ class FakeNBAProcess:
                 break
             except httpx.TransportError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.log.seek(0)
                     raise RuntimeError("fake-nba did not start: "
-                                       + self.proc.stderr.read().decode()) from None
+                                       + self.log.read().decode()) from None
                 time.sleep(0.05)
 
     def admin(self, method: str, path: str, body: dict | None = None) -> dict:
@@ -124,7 +129,7 @@ class FakeNBAProcess:
         except Exception:
             self.proc.kill()
             self.proc.wait()
-        self.proc.stderr.close()
+        self.log.close()
 
 
 @pytest.fixture(scope="session")
