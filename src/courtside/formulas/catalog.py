@@ -174,6 +174,7 @@ class Catalog:
                     "weighted_mean", "mean", "sum"):
                 raise FormulaError(f"context step {step.name}: scope must be league/team and "
                                    "how weighted_mean/mean/sum")
+        self._context_memo: dict[str, frozenset[str]] = {}
         for fid in self._formulas:
             self._formulas[fid] = replace(self._formulas[fid], context=self._context(fid))
         self._cache: dict[tuple[str, frozenset[str]], CompiledFormula] = {}
@@ -211,6 +212,9 @@ class Catalog:
     def _context(self, fid: str, seen: frozenset[str] = frozenset()) -> frozenset[str]:
         """Contexts a formula reads: its own totals, and those of the steps and formulas it
         refers to, except that a context value counts as one thing the caller can supply."""
+        memo = self._context_memo
+        if fid in memo:
+            return memo[fid]
         out: set[str] = set()
         for name in names_in(self._trees[fid]):
             if name in self._steps:
@@ -224,7 +228,8 @@ class Catalog:
                     out |= self._context(name, seen | {name})
             else:
                 out |= context_of([name])
-        return frozenset(out)
+        memo[fid] = frozenset(out)
+        return memo[fid]
 
     # ----------------------------------------------------------------- lookups
 
