@@ -25,7 +25,6 @@ from courtside.live.bus import MemoryBus
 from courtside.live.engine import LiveEngine
 from courtside.live.formulaset import live_formulas
 from courtside.live.league import load_league_context
-from courtside.live.state import LiveFormulas
 from courtside.sources.playbyplay import builder_for
 
 SHARED = Path(os.environ.get("COURTSIDE_SHARED_DATA",
@@ -36,13 +35,6 @@ def _docs(game: str) -> tuple[dict, dict]:
     folder = SHARED / "nba-live" / ("" if game == "0022000001" else "2024-25")
     return (json.loads((folder / f"playbyplay_{game}.json").read_text()),
             json.loads((folder / f"boxscore_{game}.json").read_text()))
-
-
-class _AllFormulas(LiveFormulas):
-    """No input tracking: a change to an entity recomputes all its formulas."""
-
-    def affected(self, kind, changed):  # type: ignore[no-untyped-def]
-        return self.for_kind(kind)
 
 
 def _builder_only(pbp: dict, box: dict) -> float:
@@ -58,9 +50,11 @@ async def _engine(pbp: dict, box: dict, *, full: bool) -> dict[str, float]:
     league = load_league_context()
     formulas = live_formulas(default_catalog(), provided=league)
     engine = LiveEngine(MemoryBus(history=10), formulas, league)
-    if full:
-        engine.formulas = _AllFormulas(formulas)
     game_id, actions = engine.open_playbyplay(pbp, box)
+    if full:  # no input tracking: a change to an entity recomputes all its formulas
+        await engine.apply_action(game_id, actions[0])
+        engine.games[game_id].track_inputs = False
+        actions = actions[1:]
     t0 = time.perf_counter()
     for action in actions:
         await engine.apply_action(game_id, action)
@@ -78,8 +72,9 @@ async def main(repeat: int, game: str) -> None:
     full = min([await _engine(pbp, box, full=True) for _ in range(repeat)],
                key=lambda r: r["seconds"])
     n = inc["actions"]
-    print(f"game {game}: {n} actions, {len(live_formulas(default_catalog()))} live formulas, "
-          f"best of {repeat}")
+    formulas = live_formulas(default_catalog(), provided=load_league_context())
+    print(f"game {game}: {n} actions, {sum(f.publish for f in formulas)} live formulas "
+          f"(+{sum(not f.publish for f in formulas)} steps), best of {repeat}")
     print(f"{'case':<44}{'total ms':>10}{'us/action':>11}{'evaluations':>13}{'x builder':>11}")
     rows = [("box score only (builder + snapshot)", base, None),
             ("engine, incremental (only changed inputs)", inc["seconds"], inc["evaluations"]),

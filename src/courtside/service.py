@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import time
 from collections.abc import Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -60,6 +61,8 @@ __all__ = [
 DEFAULT_TIMEOUT_SECONDS = 5.0
 
 log = logging.getLogger(__name__)
+
+_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 
 
 def default_data_dir() -> Path:
@@ -126,9 +129,12 @@ def parse_entity(entity: EntityRef | str | Mapping[str, Any]) -> EntityRef:
     else:
         raise ConfigError(f"entity must be 'kind:id[@gameId]', a dict or an EntityRef, not "
                           f"{type(entity).__name__}")
-    if ref.kind not in ("player", "team", "game") or not ref.id:
-        raise ConfigError(f"entity {ref.key()!r}: kind must be player, team or game and the "
-                          "id not empty")
+    if ref.kind not in ("player", "team", "game"):
+        raise ConfigError(f"entity {ref.key()[:80]!r}: kind must be player, team or game")
+    for part in (ref.id, ref.game_id):
+        if part is not None and not _ID.fullmatch(part):
+            raise ConfigError(f"entity {ref.key()[:80]!r}: ids are 1 to 64 letters, digits, "
+                              "'-', '_' or '.' (e.g. player:201939@0022000001)")
     if ref.kind == "game" and ref.game_id is None:
         ref = EntityRef("game", ref.id, ref.id)
     return ref

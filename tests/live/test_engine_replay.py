@@ -146,7 +146,7 @@ async def test_replay_ends_equal_to_compute_and_topics_have_no_gaps(docs, league
     # (b) The engine on the NBA's final box score equals courtside.compute on that file.
     official, _ = _engine(league)
     await official.apply_snapshot(parse_boxscore(box))
-    ids = [f.id for f in official.formulas.for_kind("player")]
+    ids = [f.id for f in official.formulas.published("player")]
     frame = courtside.compute(box, ids, preset="nba-live", context=league)
     rows = {str(r["PLAYER_ID"]): r for r in frame.iter_rows(named=True)}
     checked = 0
@@ -159,8 +159,17 @@ async def test_replay_ends_equal_to_compute_and_topics_have_no_gaps(docs, league
     assert checked >= 20 * len(ids)
 
     # And the replayed game agrees with the official box score on every minute-free value.
-    minute_free = [f.id for f in official.formulas.for_kind("player")
-                   if not f.compiled.inputs & {"MIN", "TEAM_MIN", "OPP_MIN"}]
+    by_id = official.formulas.by_id
+
+    def reads(fid: str) -> set[str]:  # every box score name a formula reads, through its steps
+        names = set()
+        for name in by_id[fid].compiled.inputs:
+            names |= reads(name) if name in by_id else {name}
+        return names
+
+    minute_free = [f.id for f in official.formulas.published("player")
+                   if not reads(f.id) & {"MIN", "TEAM_MIN", "OPP_MIN"}]
+    assert "PER" not in minute_free and "USG_PCT" not in minute_free
     assert "TS_PCT" in minute_free and "PIE" in minute_free
     for (kind, ident), e in official.game(game_id).entities.items():
         if kind == "player" and ("player", ident) in state.entities:

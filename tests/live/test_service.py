@@ -306,3 +306,13 @@ async def test_two_instances_share_updates_through_redis(tmp_path: Path, redis_u
         await feeder.bus.clear()
         await feeder.stop()
         await watcher.stop()
+
+
+async def test_bad_entities_are_refused_and_waits_leave_nothing_behind(service) -> None:
+    for bad, message in (("player203925", "write kind:id"), ("coach:1", "kind must be"),
+                         ("player:" + "9" * 100, "1 to 64"), ("player:1@game 1", "1 to 64")):
+        task = await service.calculate("TS_PCT", entity=bad)
+        assert task.status == CalculationStatus.FAILED and message in task.error, bad
+    for i in range(20):
+        await service.calculate("TS_PCT", entity=f"player:1@00{i:08d}", timeout_seconds=0.01)
+    assert service.engine._arrivals == {}

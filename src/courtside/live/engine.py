@@ -54,7 +54,7 @@ class LiveEngine:
         self.games: dict[str, GameState] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._feeds: dict[str, Any] = {}  # gameId -> BoxScoreBuilder
-        self._arrivals: dict[str, asyncio.Event] = {}
+        self._arrivals: dict[str, tuple[asyncio.Event, int]] = {}  # gameId -> (event, waiters)
         self.listeners: list[UpdateListener] = []
         self.updates_published = 0
         self.evaluations = 0  # formula evaluations (recomputations) over every game
@@ -95,9 +95,19 @@ class LiveEngine:
     async def wait_for_game(self, game_id: str) -> GameState:
         """Wait until the game's first data arrives (bounded by the caller's timeout)."""
         game_id = str(game_id)
-        while game_id not in self.games:
-            event = self._arrivals.setdefault(game_id, asyncio.Event())
+        if game_id in self.games:
+            return self.games[game_id]
+        event, waiters = self._arrivals.get(game_id) or (asyncio.Event(), 0)
+        self._arrivals[game_id] = (event, waiters + 1)
+        try:
             await event.wait()
+        finally:
+            # forget the event with its last waiter, so unknown ids leave nothing behind
+            event, waiters = self._arrivals.get(game_id, (event, 1))
+            if waiters <= 1:
+                self._arrivals.pop(game_id, None)
+            else:
+                self._arrivals[game_id] = (event, waiters - 1)
         return self.games[game_id]
 
     # ------------------------------------------------------------------ feeding
@@ -193,9 +203,9 @@ class LiveEngine:
         self._locks.pop(str(game_id), None)
 
     def _arrived(self, game_id: str) -> None:
-        event = self._arrivals.pop(game_id, None)
-        if event is not None:
-            event.set()
+        waiting = self._arrivals.get(game_id)
+        if waiting is not None:
+            waiting[0].set()
 
     async def _publish(self, updates: list[EntityUpdate]) -> None:
         if not updates:

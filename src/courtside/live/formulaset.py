@@ -1,8 +1,8 @@
 """Which catalog formulas the live engine keeps current, compiled for live entities.
 
-Every published formula (``kind`` ``stat``) and every custom formula is live; steps and context
-values are inlined into them. A formula's ``level`` picks the entity kinds: ``player``,
-``team``, or both for ``any``. Formulas that read a team-scope context step (the BPM family)
+Every published formula (``kind`` ``stat``) and every custom formula is live; the steps and
+context values they read are live too, evaluated before them (not inlined) and not published.
+A formula's ``level`` picks the entity kinds: ``player``, ``team``, or both for ``any``. Formulas that read a team-scope context step (the BPM family)
 are left out of the default set: they aggregate over the whole team.
 
 The league context (``LG_*``) is fixed for the life of a live formula set, so the parts of a
@@ -87,26 +87,53 @@ def _fold(node: Node, constants: Mapping[str, float]) -> Node:
 
 def live_formulas(catalog: Any, provided: Mapping[str, float] | Iterable[str] = (),
                   only: Iterable[str] | None = None) -> list[LiveFormula]:
-    """The live formulas of a catalog (``courtside.formulas.catalog.Catalog``), in its order.
+    """The live formulas of a catalog (``courtside.formulas.catalog.Catalog``) and every
+    formula they read (steps, context values), each compiled on its own, in dependency order.
 
+    A formula reads the steps it refers to as inputs, so a step shared by several formulas
+    (Oliver's scoring possessions in ORTG, FLOOR_PCT, OWS, WS...) is evaluated once per change
+    instead of once per formula that inlines it; steps are not published.
     ``provided``: the league context; given as a mapping, its values are folded in.
-    ``only`` restricts the formulas to some ids (or aliases).
+    ``only`` restricts the published formulas to some ids (or aliases).
     """
     given = frozenset(provided)
     constants = provided if isinstance(provided, Mapping) else {}
-    wanted = None if only is None else {catalog.get(name).id for name in only}
+    if only is not None:
+        roots = list(dict.fromkeys(catalog.get(name).id for name in only))
+    else:
+        roots = [f.id for f in catalog if f.kind in LIVE_KINDS
+                 and not _reads_team_step(catalog, f.id, given)]
+    steps = frozenset(catalog.steps)
+
+    def refs(fid: str) -> list[str]:
+        return sorted(r for r in catalog.references(fid) if r not in given and r not in steps)
+
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(fid: str) -> None:
+        if fid in seen:
+            return
+        seen.add(fid)
+        for ref in refs(fid):
+            visit(ref)
+        order.append(fid)
+
+    for fid in roots:
+        visit(fid)
+    kinds: dict[str, set[str]] = {fid: set() for fid in order}
+    for fid in roots:
+        kinds[fid] |= _LEVEL_KINDS.get(catalog.get(fid).level, _LEVEL_KINDS["any"])
+    for fid in reversed(order):  # dependents before what they read
+        for ref in refs(fid):
+            kinds[ref] |= kinds[fid]
+    published = set(roots)
     out = []
-    for formula in catalog:
-        if wanted is not None and formula.id not in wanted:
-            continue
-        if wanted is None and formula.kind not in LIVE_KINDS:
-            continue
-        if wanted is None and _reads_team_step(catalog, formula.id, given):
-            continue
-        compiled = fold_constants(catalog.compile(formula.id, given), constants)
-        out.append(LiveFormula(formula.id, compiled,
-                               formula.version, _LEVEL_KINDS.get(formula.level,
-                                                                 _LEVEL_KINDS["any"])))
+    for fid in order:
+        formula = catalog.get(fid)
+        compiled = fold_constants(compile_formula(fid, catalog.tree(fid)), constants)
+        out.append(LiveFormula(fid, compiled, formula.version, frozenset(kinds[fid]),
+                               publish=fid in published))
     return out
 
 

@@ -48,19 +48,23 @@ class LiveFormula:
 
     Attributes:
         id: the formula id (the value's name in updates).
-        compiled: the compiled formula (its ``.inputs`` drive recomputation).
+        compiled: the compiled formula; its ``.inputs`` (stats, totals, and the ids of the
+            formulas it refers to, which are evaluated before it) drive recomputation.
         version: the definition's version (part of cache keys).
         kinds: entity kinds it is computed for (``player``, ``team``).
+        publish: False for a step (an intermediate other formulas read): kept as an input,
+            not published.
     """
 
     id: str
     compiled: CompiledFormula
     version: int = 1
     kinds: frozenset[str] = frozenset({"player", "team"})
+    publish: bool = True
 
 
 class LiveFormulas:
-    """An ordered set of live formulas with an index from input name to formulas."""
+    """Live formulas in dependency order (a formula after every formula it reads)."""
 
     def __init__(self, formulas: Iterable[LiveFormula] = ()) -> None:
         self.by_id: dict[str, LiveFormula] = {}
@@ -68,17 +72,13 @@ class LiveFormulas:
             if formula.id in self.by_id:
                 raise DataError(f"live formula {formula.id} given twice")
             self.by_id[formula.id] = formula
-        self.order = {fid: i for i, fid in enumerate(self.by_id)}
-        self._by_input: dict[str, dict[str, list[LiveFormula]]] = {}
-        self._all: dict[str, list[LiveFormula]] = {}
-        for kind in ("player", "team"):
-            chosen = [f for f in self.by_id.values() if kind in f.kinds]
-            self._all[kind] = chosen
-            index: dict[str, list[LiveFormula]] = {}
-            for f in chosen:
-                for name in f.compiled.inputs:
-                    index.setdefault(name, []).append(f)
-            self._by_input[kind] = index
+        for position, formula in enumerate(self.by_id.values()):
+            later = [fid for fid in list(self.by_id)[position:] if fid in formula.compiled.inputs]
+            if later:
+                raise DataError(f"live formula {formula.id} reads {', '.join(later)}, which "
+                                "comes at or after it; give formulas in dependency order")
+        self._all = {kind: [f for f in self.by_id.values() if kind in f.kinds]
+                     for kind in ("player", "team")}
 
     def __len__(self) -> int:
         return len(self.by_id)
@@ -87,17 +87,12 @@ class LiveFormulas:
         return fid in self.by_id
 
     def for_kind(self, kind: str) -> list[LiveFormula]:
-        """Every formula computed for an entity kind, in order."""
+        """Every formula computed for an entity kind, in dependency order."""
         return self._all.get(kind, [])
 
-    def affected(self, kind: str, changed: Iterable[str]) -> list[LiveFormula]:
-        """The formulas of ``kind`` reading any of the ``changed`` input names, in order."""
-        index = self._by_input.get(kind, {})
-        hit: dict[str, LiveFormula] = {}
-        for name in changed:
-            for f in index.get(name, ()):
-                hit[f.id] = f
-        return sorted(hit.values(), key=lambda f: self.order[f.id])
+    def published(self, kind: str) -> list[LiveFormula]:
+        """The formulas of a kind whose values are published (no steps)."""
+        return [f for f in self.for_kind(kind) if f.publish]
 
 
 @dataclass(slots=True)
@@ -141,8 +136,9 @@ class _Entity:
     team_id: str | None
     name: str
     starter: bool = False
-    inputs: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)  # box score inputs + every formula
     values: dict[str, Any] = field(default_factory=dict)  # published: own stats + formulas
+    base: frozenset[str] = frozenset()  # the names in inputs that come from the box score
     version: int = 0
 
 
@@ -173,6 +169,7 @@ class GameState:
         self.entities: dict[tuple[str, str], _Entity] = {}
         self.lines: dict[tuple[str, str], StatLine] = {}  # the box score as last received
         self.recomputations = 0
+        self.track_inputs = True  # False: a change recomputes every formula (benchmarks)
         self.last_recomputed: list[tuple[str, str]] = []  # (entity key, formula id)
 
     # ------------------------------------------------------------------ reading
@@ -316,15 +313,15 @@ class GameState:
         return update
 
     def recompute_formulas(self, formula_ids: Iterable[str]) -> list[EntityUpdate]:
-        """Recompute the given formulas for every entity (after a formula is (re)defined)."""
-        wanted = set(formula_ids)
+        """Recompute the given formulas, and what reads them, for every entity (after a
+        formula is (re)defined)."""
+        wanted = frozenset(formula_ids)
         self.last_recomputed = []
         updates = []
         for (kind, ident), e in self.entities.items():
             if kind == "game":
                 continue
-            chosen = [f for f in self.formulas.for_kind(kind) if f.id in wanted]
-            changed = self._run(e, chosen)
+            changed = self._run(e, set(), force=wanted)
             if changed:
                 e.version += 1
                 updates.append(EntityUpdate(kind, ident, self.game_id, e.team_id, e.name,
@@ -348,28 +345,30 @@ class GameState:
         e.name = name or e.name
         return EntityUpdate(kind, ident, self.game_id, team_id, e.name, changed, e.version)
 
-    def _update_computed(self, line: StatLine, inputs: dict[str, Any]) -> EntityUpdate | None:
+    def _update_computed(self, line: StatLine, base: dict[str, Any]) -> EntityUpdate | None:
         key = (line.kind, line.id)
         e = self.entities.get(key)
         new = e is None
         if e is None:
             e = self.entities[key] = _Entity(line.kind, line.id, line.team_id, line.name,
                                              line.starter)
-        changed_inputs = [k for k, v in inputs.items()
-                          if k not in e.inputs or e.inputs[k] != v]
-        changed_inputs += [k for k in e.inputs if k not in inputs]
-        if not changed_inputs and not new:
+        inputs = e.inputs
+        names = {k for k, v in base.items() if inputs.get(k, _ABSENT) != v}
+        removed = e.base - base.keys()
+        if not names and not removed and not new:
             return None
-        e.inputs = inputs
-        changed: dict[str, Any] = {}
-        for k in changed_inputs:
-            if k in line.stats and e.values.get(k, _ABSENT) != line.stats[k]:
-                changed[k] = line.stats[k]
-        formulas = (self.formulas.for_kind(line.kind) if new
-                    else self.formulas.affected(line.kind, changed_inputs))
-        changed.update(self._run(e, formulas))
+        for k in removed:
+            inputs.pop(k, None)
+        for k in names:
+            inputs[k] = base[k]
+        if new or removed or len(base) != len(e.base):
+            e.base = frozenset(base)
+        changed: dict[str, Any] = {k: line.stats[k] for k in names
+                                   if k in line.stats and e.values.get(k, _ABSENT) != line.stats[k]}
+        names |= removed
+        changed.update(self._run(e, names, everything=new or not self.track_inputs))
         if new:
-            changed = {**{k: v for k, v in line.stats.items()}, **changed}
+            changed = {**line.stats, **changed}
         if line.name and line.name != e.name:
             e.name = line.name
         if not changed:
@@ -379,16 +378,25 @@ class GameState:
         return EntityUpdate(line.kind, line.id, self.game_id, line.team_id, e.name, changed,
                             e.version)
 
-    def _run(self, e: _Entity, formulas: list[LiveFormula]) -> dict[str, Any]:
+    def _run(self, e: _Entity, names: set[str], *, everything: bool = False,
+             force: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """Evaluate, in dependency order, each formula reading a name in ``names``; a formula
+        whose value changes adds its id to ``names`` (what reads it comes later)."""
         changed: dict[str, Any] = {}
+        inputs = e.inputs
         ekey = f"{e.kind}:{e.id}"
-        for f in formulas:
-            value = f.compiled(e.inputs)
+        for f in self.formulas.for_kind(e.kind):
+            if not (everything or f.id in force or not f.compiled.inputs.isdisjoint(names)):
+                continue
+            value = f.compiled(inputs)
             self.recomputations += 1
             self.last_recomputed.append((ekey, f.id))
-            if f.id not in e.values or e.values[f.id] != value:
-                e.values[f.id] = value
-                changed[f.id] = value
+            if inputs.get(f.id, _ABSENT) != value or f.id not in inputs:
+                inputs[f.id] = value
+                names.add(f.id)
+                if f.publish:
+                    e.values[f.id] = value
+                    changed[f.id] = value
         return changed
 
 
