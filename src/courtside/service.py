@@ -552,6 +552,18 @@ class RealTimeCalculationService:
                 self._cache_hits.inc()
                 return cached
             self._cache_misses.inc()
+        live_formula = self.engine.formulas.by_id.get(formula.id)
+        if held and not explicit and live_formula is not None \
+                and live_formula.version == formula.version and formula.id in held:
+            # the engine keeps this value current for this data version (equal to computing it)
+            value = held[formula.id]
+        else:
+            value = self._compute(formula, held, explicit)
+        if cache_result:
+            self.cache.put(key, value)
+        return value
+
+    def _compute(self, formula: Any, held: dict[str, Any], explicit: dict[str, Any]) -> Any:
         compiled = self._compiled(formula)
         inputs = {**self.league, **held, **explicit}
         if not held:
@@ -559,10 +571,7 @@ class RealTimeCalculationService:
             if missing:
                 raise ConfigError(f"{formula.id} needs {', '.join(missing)}; give them in "
                                   "input_data, or name a live entity")
-        value = compiled(inputs)
-        if cache_result:
-            self.cache.put(key, value)
-        return value
+        return compiled(inputs)
 
     def _observe_task(self, task: RealtimeTask, elapsed: float) -> None:
         # labelled children memoised: labels() costs more than the calculation itself

@@ -316,3 +316,16 @@ async def test_bad_entities_are_refused_and_waits_leave_nothing_behind(service) 
     for i in range(20):
         await service.calculate("TS_PCT", entity=f"player:1@00{i:08d}", timeout_seconds=0.01)
     assert service.engine._arrivals == {}
+
+
+async def test_live_values_of_composite_formulas_equal_computing_them(service, docs) -> None:
+    await service.ingest_snapshot(parse_boxscore(docs[1]))
+    entity = f"player:{CURRY}@{GAME}"
+    inputs = service.engine.game(GAME).entity_inputs("player", CURRY)
+    for fid in ("ORTG", "WS", "PER", "USG_PCT"):
+        held = await service.calculate(fid, entity=entity, cache_result=False)
+        # the same formula computed from scratch (inlined) on the entity's box score inputs
+        base = {k: v for k, v in inputs.items() if k not in service.engine.formulas.by_id}
+        fresh = service.catalog.compile(fid, service.league)({**service.league, **base})
+        assert held.status == CalculationStatus.COMPLETED and held.result == fresh, fid
+        assert fresh is not None
