@@ -178,3 +178,22 @@ def test_errors_name_the_formulas_that_need_the_missing_context() -> None:
     pace = pl.DataFrame({"TEAM_ABBREVIATION": ["AAA", "BBB"], "TEAM_PACE": [98.0, 101.0]})
     out = compute(season, ["PER"], context=Context.of(team=pace, LG_PACE=100.0))
     assert out["PER"].null_count() == 0
+
+
+def test_contexts_keyed_differently_merge() -> None:
+    from courtside.formulas.context import Keys
+
+    keys = Keys(team="Tm", partition=("Year",))
+    by_team = Context(team=pl.DataFrame({"Tm": ["AAA", "BBB"], "TEAM_PACE": [98.0, 101.0]}))
+    by_season = Context(team=pl.DataFrame({"Year": [2019, 2019, 2024], "Tm": ["AAA", "BBB", "AAA"],
+                                           "TEAM_FGA": [1.0, 2.0, 3.0],
+                                           "TEAM_PACE": [None, 90.0, None]}))
+    merged = by_team.merge(by_season, keys).team
+    assert merged is not None
+    rows = {(r["Year"], r["Tm"]): (r["TEAM_FGA"], r["TEAM_PACE"])
+            for r in merged.iter_rows(named=True)}
+    assert rows == {(2019, "AAA"): (1.0, 98.0), (2019, "BBB"): (2.0, 90.0),
+                    (2024, "AAA"): (3.0, 98.0)}
+    coarse = by_season.merge(by_team, keys).team
+    assert coarse is not None and coarse.sort("Year", "Tm")["TEAM_PACE"].to_list() == [
+        98.0, 101.0, 98.0]

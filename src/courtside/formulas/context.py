@@ -120,11 +120,23 @@ def _merge(base: pl.DataFrame | None, over: pl.DataFrame | None,
            keys: Keys) -> pl.DataFrame | None:
     if base is None or over is None:
         return over if base is None else base
-    on = _key_columns(over, keys)
-    over = _align_keys(over, base.schema, on)
-    both = [c for c in over.columns if c in base.columns and c not in on]
-    if on:
-        joined = base.join(over, on=on, how="left", suffix="__over", nulls_equal=True)
+    base_keys = _key_columns(base, keys)
+    over_keys = _key_columns(over, keys)
+    if set(over_keys) - set(base_keys):
+        # ``over`` is keyed more finely (e.g. season and team, against team only): keep its
+        # rows and spread ``base``'s values over them, ``over`` still winning.
+        common = [k for k in over_keys if k in base_keys]
+        base = _align_keys(base, over.schema, common)
+        both = [c for c in base.columns if c in over.columns and c not in over_keys]
+        joined = (over.join(base, on=common, how="left", suffix="__base", nulls_equal=True)
+                  if common else over.join(base, how="cross", suffix="__base"))
+        return joined.with_columns(
+            [pl.coalesce(pl.col(c), pl.col(f"{c}__base")).alias(c) for c in both]
+        ).drop([f"{c}__base" for c in both])
+    over = _align_keys(over, base.schema, over_keys)
+    both = [c for c in over.columns if c in base.columns and c not in over_keys]
+    if over_keys:
+        joined = base.join(over, on=over_keys, how="left", suffix="__over", nulls_equal=True)
     else:
         joined = base.join(over, how="cross", suffix="__over")
     return joined.with_columns(
