@@ -18,9 +18,10 @@ def _cells(page) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_page_shows_both_box_scores_updating_and_stale_data(
-        server, shared_data: Path, chromium_path: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        make_server, shared_data: Path, chromium_path: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect, sync_playwright
 
+    server = make_server(live_formulas=["TS_PCT", "EFG_PCT", "USG_PCT", "GAME_SCORE", "PER"])
     live = shared_data / "nba-live"
 
     async def start():  # type: ignore[no-untyped-def]

@@ -16,6 +16,8 @@ from courtside.service import RealTimeCalculationService
 
 GAME = "0022000001"
 TOKEN = "t0ken-for-tests"
+# The live engine keeps these current (the whole catalog makes a replay ~30x slower).
+LIVE = ["TS_PCT", "EFG_PCT", "USG_PCT", "GAME_SCORE", "PER", "PIE"]
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +28,8 @@ def box(shared_data: Path) -> dict:
 @pytest.fixture(scope="module")
 def replayed(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
     """A token-guarded server whose service has replayed the whole real game."""
-    service = RealTimeCalculationService(data_dir=tmp_path_factory.mktemp("rest"))
+    service = RealTimeCalculationService(data_dir=tmp_path_factory.mktemp("rest"),
+                                         live_formulas=LIVE)
     server = ServerThread(create_app(service, token=TOKEN)).start()
     live = shared_data / "nba-live"
 

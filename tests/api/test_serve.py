@@ -97,7 +97,7 @@ def test_default_serve_needs_no_network_shows_a_live_game_and_stops_gracefully(
 
 def test_serve_replays_a_recorded_game(serve, shared_data: Path) -> None:  # type: ignore[no-untyped-def]
     pbp = shared_data / "nba-live" / "playbyplay_0022000001.json"
-    served = serve("--replay", str(pbp), "--speed", "0")
+    served = serve("--replay", str(pbp), "--speed", "0", "--formulas", "TS_PCT,PER")
 
     def points(http: httpx.Client) -> float:
         games = http.get("/v1/games").json()["games"]
@@ -139,3 +139,11 @@ def test_public_bind_without_token_is_refused_with_a_fix() -> None:
         with pytest.raises(PermissionError):
             check_bind(host, None)
         check_bind(host, "a-token")
+
+
+def test_unknown_live_formula_is_a_clear_error(tmp_path: Path) -> None:
+    _register()
+    result = CliRunner().invoke(app, ["serve", "--port", "0", "--data-dir", str(tmp_path),
+                                      "--formulas", "TS_PCT,NOT_A_FORMULA"])
+    assert result.exit_code == 2
+    assert "unknown formula 'NOT_A_FORMULA'" in result.output

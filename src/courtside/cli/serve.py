@@ -54,6 +54,10 @@ def serve(
         "--nba-base-url", help="Base URL of the liveData feed (e.g. a local "
         "`courtside fake-nba`).")] = "https://cdn.nba.com",
     seed: Annotated[int, typer.Option("--seed", help="Simulator seed of the first game.")] = 1,
+    formulas: Annotated[str | None, typer.Option(
+        "--formulas", help="Keep only these formulas live (comma-separated ids, e.g. "
+        "TS_PCT,EFG_PCT,USG_PCT,GAME_SCORE,PER); default: every published and custom "
+        "formula.")] = None,
     log_level: Annotated[str, typer.Option("--log-level")] = "warning",
 ) -> None:
     """Serve the REST API (/v1, /docs), the WebSocket (/v1/ws), /metrics and the live page."""
@@ -80,7 +84,9 @@ def serve(
     options = dict(host=host, port=port, token=token, data_dir=data_dir,
                    database_url=database_url, redis_url=redis_url, replay=replay,
                    boxscore=boxscore or _sibling_boxscore(replay), speed=speed, source=source,
-                   nba_base_url=nba_base_url, seed=seed, log_level=log_level)
+                   nba_base_url=nba_base_url, seed=seed, log_level=log_level,
+                   formulas=[f.strip() for f in formulas.split(",") if f.strip()]
+                   if formulas else None)
     with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C during shutdown
         asyncio.run(_serve(**options))
 
@@ -95,16 +101,21 @@ def _sibling_boxscore(replay: Path | None) -> Path | None:
 async def _serve(*, host: str, port: int, token: str | None, data_dir: Path,
                  database_url: str | None, redis_url: str | None, replay: Path | None,
                  boxscore: Path | None, speed: float, source: str, nba_base_url: str,
-                 seed: int, log_level: str) -> None:
+                 seed: int, log_level: str, formulas: list[str] | None) -> None:
     import uvicorn
 
     from courtside.api.app import create_app
     from courtside.model import CourtsideError
     from courtside.service import RealTimeCalculationService, ServiceConfig
 
-    config = ServiceConfig(data_dir=data_dir, database_url=database_url, redis_url=redis_url)
+    config = ServiceConfig(data_dir=data_dir, database_url=database_url, redis_url=redis_url,
+                           live_formulas=formulas)
     service = RealTimeCalculationService(config)
-    await service.start()
+    try:
+        await service.start()
+    except CourtsideError as exc:  # e.g. an unknown formula id in --formulas
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     try:
         try:
             feed = await _start_feed(service, source=source, replay=replay, boxscore=boxscore,

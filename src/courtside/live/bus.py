@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -148,9 +148,13 @@ class Subscription:
         maxsize: the buffer bound; past it the oldest message is dropped.
         dropped: messages dropped because the consumer was behind.
         closed: True after ``close()``.
+        on_message: when set, ``deliver`` hands each message to this callable at once
+            (synchronously, in publish order) instead of buffering it: for consumers with
+            their own non-blocking queue (the WebSocket sessions), one task hop less.
     """
 
-    def __init__(self, topic: str, maxsize: int, on_close: Any = None) -> None:
+    def __init__(self, topic: str, maxsize: int, on_close: Any = None,
+                 on_message: Callable[[int, dict[str, Any]], None] | None = None) -> None:
         if maxsize < 1:
             raise ConfigError(f"subscription maxsize must be at least 1, got {maxsize}")
         self.topic = topic
@@ -160,10 +164,14 @@ class Subscription:
         self._buffer: deque[Message] = deque()
         self._ready = asyncio.Event()
         self._on_close = on_close
+        self.on_message = on_message
 
     def deliver(self, seq: int, payload: dict[str, Any]) -> None:
         """Called by the bus; never blocks the publisher."""
         if self.closed:
+            return
+        if self.on_message is not None:
+            self.on_message(seq, payload)
             return
         if len(self._buffer) >= self.maxsize:
             self._buffer.popleft()
@@ -230,8 +238,11 @@ class Bus(Protocol):
     async def publish_many(self, items: list[tuple[str, dict[str, Any]]]) -> list[int]:
         """Publish ``(topic, payload)`` pairs in order (Redis: one round trip); their seqs."""
 
-    def subscribe(self, topic: str, *, maxsize: int = 10_000) -> Subscription:
-        """A new subscription receiving messages published after this call."""
+    def subscribe(self, topic: str, *, maxsize: int = 10_000,
+                  on_message: Callable[[int, dict[str, Any]], None] | None = None
+                  ) -> Subscription:
+        """A new subscription receiving messages published after this call (buffered, or
+        handed to ``on_message`` as they are published)."""
 
     async def resume(self, topic: str, after_seq: int) -> list[Message]:
         """Messages with seq > after_seq from the history, or HistoryGap."""
@@ -252,8 +263,10 @@ class _Subscribers:
     def __init__(self) -> None:
         self.by_topic: dict[str, set[Subscription]] = {}
 
-    def add(self, topic: str, maxsize: int) -> Subscription:
-        sub = Subscription(validate_topic(topic), maxsize, on_close=self._remove)
+    def add(self, topic: str, maxsize: int,
+            on_message: Callable[[int, dict[str, Any]], None] | None = None) -> Subscription:
+        sub = Subscription(validate_topic(topic), maxsize, on_close=self._remove,
+                           on_message=on_message)
         self.by_topic.setdefault(topic, set()).add(sub)
         return sub
 
@@ -324,9 +337,11 @@ class MemoryBus:
         self._subs.deliver(topic, seq, payload)
         return seq
 
-    def subscribe(self, topic: str, *, maxsize: int = 10_000) -> Subscription:
+    def subscribe(self, topic: str, *, maxsize: int = 10_000,
+                  on_message: Callable[[int, dict[str, Any]], None] | None = None
+                  ) -> Subscription:
         """A new subscription receiving messages published after this call."""
-        return self._subs.add(topic, maxsize)
+        return self._subs.add(topic, maxsize, on_message)
 
     async def resume(self, topic: str, after_seq: int) -> list[Message]:
         """Messages after ``after_seq``; HistoryGap when the history starts later."""

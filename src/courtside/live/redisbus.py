@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from courtside.live.bus import (
@@ -179,11 +180,13 @@ class RedisBus:
                 self._key(topic, "chan"), self._key(topic, "last")]
         return keys, args
 
-    def subscribe(self, topic: str, *, maxsize: int = 10_000) -> Subscription:
+    def subscribe(self, topic: str, *, maxsize: int = 10_000,
+                  on_message: Callable[[int, dict[str, Any]], None] | None = None
+                  ) -> Subscription:
         """A local subscription fed by the reader task."""
         if self._redis is None:
             raise ConfigError("the Redis bus is not started; await bus.start() first")
-        return self._subs.add(topic, maxsize)
+        return self._subs.add(topic, maxsize, on_message)
 
     async def resume(self, topic: str, after_seq: int) -> list[Message]:
         """Messages after ``after_seq`` from the shared history, or HistoryGap."""

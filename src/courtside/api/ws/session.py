@@ -3,8 +3,10 @@ and sends the queue out. Protocol: docs/websocket.md.
 
 Three tasks per connection: the receiver (client messages), the sender (drains the
 :class:`ClientQueue` onto the socket; the only place that can block on a slow client) and
-the heartbeat. One reader task per subscribed topic moves bus messages into the queue without
-ever waiting on the socket, so a slow client never delays the bus or another client.
+the heartbeat. The bus hands each published message straight to the session's subscription
+callback, which filters it and puts it in the queue without ever waiting on the socket, so a
+slow client never delays the bus or another client (and a message takes a single task hop,
+the sender's, from publish to socket).
 """
 
 from __future__ import annotations
@@ -54,12 +56,14 @@ class SessionSettings:
     max_topics: int = 50
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Topic:
-    subscription: Subscription
     formulas: frozenset[str] | None
-    last_seq: int
-    reader: asyncio.Task[None] | None = None
+    last_seq: int = 0
+    subscription: Subscription | None = None
+    # Until the snapshot (or the replayed history) is queued, bus messages wait here.
+    ready: bool = False
+    pending: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
 
 
 @dataclass(slots=True, eq=False)
@@ -75,6 +79,7 @@ class WebSocketSession:
     queue: ClientQueue = field(init=False)
     topics: dict[str, _Topic] = field(default_factory=dict)
     sent: int = 0
+    _refills: set[asyncio.Task[None]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.queue = ClientQueue(soft_limit=self.settings.soft_limit,
@@ -105,9 +110,11 @@ class WebSocketSession:
             self.close_topics()
 
     def close_topics(self) -> None:
-        """Drop every subscription and stop its reader."""
+        """Drop every subscription."""
         for topic in list(self.topics):
             self._drop(topic)
+        for task in self._refills:
+            task.cancel()
 
     async def close(self, code: int = CLOSE_GOING_AWAY, reason: str = "") -> None:
         """Close the socket (idempotent)."""
@@ -187,11 +194,10 @@ class WebSocketSession:
 
     async def _subscribe(self, topic: str, formulas: frozenset[str] | None, msg_id: Any,
                          reason: str | None = None) -> None:
-        self._drop(topic)
         # Race-free order (bus contract): subscribe, read the state, skip what it covers.
-        subscription = self.bus.subscribe(topic)
+        entry = self._open(topic, formulas)
         seq = await self._send_snapshot(topic, formulas, msg_id, reason)
-        self._start(topic, subscription, formulas, seq)
+        self._ready(topic, entry, seq)
 
     async def _send_snapshot(self, topic: str, formulas: frozenset[str] | None, msg_id: Any,
                              reason: str | None) -> int:
@@ -208,59 +214,79 @@ class WebSocketSession:
 
     async def _resume(self, topic: str, formulas: frozenset[str] | None, after: int,
                       msg_id: Any) -> None:
-        self._drop(topic)
-        subscription = self.bus.subscribe(topic)
+        entry = self._open(topic, formulas)
         try:
             missed = await self.bus.resume(topic, after)
         except HistoryGap:
-            subscription.close()
-            await self._subscribe(topic, formulas, msg_id, reason="resume_gap")
+            seq = await self._send_snapshot(topic, formulas, msg_id, "resume_gap")
+            self._ready(topic, entry, seq)
             return
         self.queue.put(_with_id({"type": "resumed", "topic": topic, "after": after,
                                  "replayed": len(missed)}, msg_id))
         last = after
         for seq, payload in missed:
-            self._put_update(topic, seq, payload, formulas)
-            last = seq
-        self._start(topic, subscription, formulas, last)
+            if seq > last:
+                self._put_update(topic, seq, payload, formulas)
+                last = seq
+        self._ready(topic, entry, last)
 
-    def _start(self, topic: str, subscription: Subscription, formulas: frozenset[str] | None,
-               last_seq: int) -> None:
-        entry = _Topic(subscription, formulas, last_seq)
+    def _open(self, topic: str, formulas: frozenset[str] | None) -> _Topic:
+        """Subscribe; the bus hands messages straight to ``_on_message`` (no reader task)."""
+        self._drop(topic)
+        entry = _Topic(formulas)
+        entry.subscription = self.bus.subscribe(
+            topic, on_message=lambda seq, payload: self._on_message(topic, entry, seq, payload))
         self.topics[topic] = entry
-        entry.reader = asyncio.create_task(self._read(topic, entry), name=f"ws-read-{topic}")
+        return entry
+
+    def _ready(self, topic: str, entry: _Topic, last_seq: int) -> None:
+        """The snapshot or history is queued up to ``last_seq``: release what waited."""
+        entry.last_seq = max(entry.last_seq, last_seq)
+        waiting, entry.pending = entry.pending, []
+        entry.ready = True
+        for seq, payload in waiting:
+            self._on_message(topic, entry, seq, payload)
 
     def _drop(self, topic: str) -> bool:
         entry = self.topics.pop(topic, None)
         if entry is None:
             return False
-        entry.subscription.close()
-        if entry.reader is not None:
-            entry.reader.cancel()
+        if entry.subscription is not None:
+            entry.subscription.close()
         return True
 
-    async def _read(self, topic: str, entry: _Topic) -> None:
-        sub = entry.subscription
-        while True:
-            message = await sub.get()
-            if message is None:
-                return
-            seq, payload = message
-            if seq <= entry.last_seq:
-                continue  # covered by the snapshot or the replayed history
-            if seq != entry.last_seq + 1:
-                # The bus buffer dropped messages: fill the gap from its history.
-                try:
-                    for old_seq, old in await self.bus.resume(topic, entry.last_seq):
-                        if old_seq < seq:
-                            self._put_update(topic, old_seq, old, entry.formulas)
-                except HistoryGap:
-                    entry.last_seq = await self._send_snapshot(topic, entry.formulas, None,
-                                                               "resume_gap")
-                    if seq <= entry.last_seq:
-                        continue
-            self._put_update(topic, seq, payload, entry.formulas)
-            entry.last_seq = seq
+    def _on_message(self, topic: str, entry: _Topic, seq: int, payload: dict[str, Any]) -> None:
+        # Called by the bus as it publishes: must not block and must not await.
+        if self.topics.get(topic) is not entry:
+            return
+        if not entry.ready:
+            entry.pending.append((seq, payload))
+            return
+        if seq <= entry.last_seq:
+            return  # covered by the snapshot or the replayed history
+        if seq != entry.last_seq + 1:
+            # The bus skipped messages (a Redis reconnect): fill the gap from its history.
+            entry.ready = False
+            entry.pending.append((seq, payload))
+            task = asyncio.get_running_loop().create_task(self._refill(topic, entry))
+            self._refills.add(task)
+            task.add_done_callback(self._refills.discard)
+            return
+        self._put_update(topic, seq, payload, entry.formulas)
+        entry.last_seq = seq
+
+    async def _refill(self, topic: str, entry: _Topic) -> None:
+        try:
+            missed = await self.bus.resume(topic, entry.last_seq)
+        except HistoryGap:
+            seq = await self._send_snapshot(topic, entry.formulas, None, "resume_gap")
+            self._ready(topic, entry, seq)
+            return
+        for seq, payload in missed:
+            if seq > entry.last_seq and (not entry.pending or seq < entry.pending[0][0]):
+                self._put_update(topic, seq, payload, entry.formulas)
+                entry.last_seq = seq
+        self._ready(topic, entry, entry.last_seq)
 
     def _put_update(self, topic: str, seq: int, payload: dict[str, Any],
                     formulas: frozenset[str] | None) -> None:
