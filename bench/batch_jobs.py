@@ -166,14 +166,16 @@ def run_batch(files: list[Path], executor: str, work: Path, cluster: object = No
     return seconds, str(work / "jobs" / job.job_id)
 
 
-def measure_memory(files: list[str], formulas: list[str], work: str) -> None:
+def measure_memory(files: list[str], formulas: list[str], work: str,
+                   batch_size: int | None) -> None:
     """Child mode: run one sequential job and print its time as JSON."""
     seconds, _ = run_batch([Path(f) for f in files], "sequential", Path(work),
-                           formulas=formulas)
+                           formulas=formulas, batch_size=batch_size)
     print(json.dumps({"seconds": seconds}))
 
 
-def child_memory(files: list[Path], formulas: list[str], work: Path) -> dict:
+def child_memory(files: list[Path], formulas: list[str], work: Path,
+                 batch_size: int | None = None) -> dict:
     """Run ``measure_memory`` in a fresh process, sampling its RSS every 10 ms.
 
     (``ru_maxrss`` would not do: Linux carries the parent's peak across fork and exec.)
@@ -183,8 +185,8 @@ def child_memory(files: list[Path], formulas: list[str], work: Path) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
     proc = subprocess.Popen([sys.executable, __file__, "--memory-child", ",".join(formulas),
-                             str(work), *map(str, files)], env=env, stdout=subprocess.PIPE,
-                            text=True)
+                             str(batch_size or 0), str(work), *map(str, files)], env=env,
+                            stdout=subprocess.PIPE, text=True)
     watched = psutil.Process(proc.pid)
     peak = 0
     while proc.poll() is None:
@@ -207,8 +209,8 @@ def main() -> None:
     parser.add_argument("--memory-child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
-        formulas, work, *files = args.memory_child
-        measure_memory(files, formulas.split(","), work)
+        formulas, batch_size, work, *files = args.memory_child
+        measure_memory(files, formulas.split(","), work, int(batch_size) or None)
         return
 
     with tempfile.TemporaryDirectory(prefix="courtside-bench-") as tmp:
@@ -266,9 +268,12 @@ def main() -> None:
         print(f"\nexecutors agree to the last bit: {same} {differ or ''}; largest difference from the "
               f"hand-written values: {max(diffs.values()):.2e} ({max(diffs, key=diffs.get)})")
 
-        print("\npeak memory of the sequential executor (fresh process, default batch size):")
-        for label, formulas in (("six per-row formulas", SIX), ("the six and PER", FORMULAS)):
-            m = child_memory(files, formulas, root / f"mem-{len(formulas)}")
+        print("\npeak memory of the sequential executor (fresh process):")
+        runs = (("six per-row formulas, default batch size", SIX, None),
+                ("six per-row formulas, --batch-size 100000", SIX, 100_000),
+                ("the six and PER, default batch size", FORMULAS, None))
+        for i, (label, formulas, batch_size) in enumerate(runs):
+            m = child_memory(files, formulas, root / f"mem-{i}", batch_size)
             print(f"- {label}: peak RSS {m['peak_mb']:.0f} MB for {size_mb:.0f} MB of "
                   f"Parquet, {mem_mb:.0f} MB in memory; {m['seconds']:.1f} s")
 
