@@ -169,8 +169,3 @@ class ChunkTask:
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
-def merge_frames(frames: Sequence[pl.DataFrame] | Sequence[pl.LazyFrame]) -> Any:
-    """Concatenate chunk frames whose schemas may differ slightly between files."""
-    return pl.concat(list(frames), how="diagonal_relaxed")
