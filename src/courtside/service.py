@@ -177,6 +177,7 @@ class RealTimeCalculationService:
         self.batch_size: int | None = None  # default rows per chunk (None: chosen per job)
         self._lifecycle = asyncio.Lock()
         self._background: set[asyncio.Task[Any]] = set()
+        self._alert_task: asyncio.Task[Any] | None = None
         self._usage_by_formula: dict[str, int] = {}
         self._compiled_cache: dict[tuple[str, int], Any] = {}
         self._calc_counters: dict[tuple[str, CalculationStatus], Any] = {}
@@ -424,7 +425,18 @@ class RealTimeCalculationService:
 
     def _record_usage(self, task: RealtimeTask, interface: str, client: str | None) -> None:
         from courtside.usage.events import Interface, Outcome, UsageEvent
+        from courtside.usage.scope import current_call
 
+        outer = current_call()
+        if outer is not None:
+            # An interface records this call as one event: describe it rather than add another.
+            outer.formula = outer.formula or task.formula_id
+            outer.cache_hit = task.cache_hit
+            if task.entity and "@" in task.entity and outer.resource is None:
+                outer.resource = f"game:{task.entity.partition('@')[2]}"
+            if task.status is not CalculationStatus.COMPLETED:
+                outer.fail(task.status.value, timeout=task.status is CalculationStatus.TIMEOUT)
+            return
         outcome = {CalculationStatus.COMPLETED: Outcome.OK,
                    CalculationStatus.TIMEOUT: Outcome.TIMEOUT}.get(task.status, Outcome.ERROR)
         try:
@@ -590,6 +602,13 @@ class RealTimeCalculationService:
         return {"entity": state.entity_info(ref.kind, ident),
                 "version": state.entity_version(ref.kind, ident),
                 "values": state.entity_values(ref.kind, ident)}
+
+    def resolve_entity(self, kind: str, query: str, game_id: str | None = None) -> EntityRef:
+        """A live player or team by id or name (``"Stephen Curry"``, ``"curry"``, ``"GSW"``),
+        in ``game_id`` or the latest tracked game holding it; errors list close names."""
+        from courtside.live.lookup import find_entity
+
+        return find_entity(list(self.engine.games.values()), kind, query, game_id)
 
     def games(self) -> list[dict[str, Any]]:
         """Tracked games' summaries."""
@@ -769,6 +788,22 @@ class RealTimeCalculationService:
         """Cancel a batch job after its current chunk."""
         return await asyncio.to_thread(self._require_jobs().cancel, job_id)
 
+    async def batch_results(self, job_id: str, *, limit: int = 50,
+                            offset: int = 0) -> dict[str, Any]:
+        """A finished batch job's result rows (``limit`` from ``offset``) and the row count."""
+        if limit < 0 or offset < 0:
+            raise ConfigError("limit and offset must be >= 0")
+
+        def read() -> dict[str, Any]:
+            import polars as pl
+
+            frame = self._require_jobs().results(job_id, lazy=True)
+            total = frame.select(pl.len()).collect().item()
+            rows = frame.slice(offset, limit).collect().to_dicts()
+            return {"job_id": job_id, "total_rows": total, "offset": offset, "rows": rows}
+
+        return await asyncio.to_thread(read)
+
     def _require_jobs(self) -> Any:
         if self.jobs is None:
             raise ConfigError("the service is not started; call start() before batch jobs")
@@ -779,6 +814,46 @@ class RealTimeCalculationService:
         from courtside.live.optimize import optimize
 
         return await optimize(self, apply=apply)
+
+    @property
+    def analytics(self) -> Any:
+        """Usage analytics over this service's database (``courtside.usage.analytics``)."""
+        if self.usage is None or self.database is None:
+            raise ConfigError("the service is not started; start it to read usage analytics")
+        from courtside.usage.analytics import UsageAnalytics
+
+        return UsageAnalytics(self.database, self.usage,
+                              known_formulas=[f.id for f in self.catalog])
+
+    async def optimize_from_usage(self, *, period: str = "hour",
+                                  apply: bool = False) -> dict[str, Any]:
+        """Actions derived from the period's usage (cache warming, TTL, batch size, sync
+        intervals); with ``apply`` they are applied and measured around the same probe
+        workload (the recent live calculations), and logged."""
+        from courtside.live.optimize import ServiceTarget
+
+        analytics = self.analytics
+        target = ServiceTarget(self)
+        target.choose_workload()
+        current = {"cache_ttl_seconds": self.cache.ttl_seconds, "batch_size": self.batch_size,
+                   "sync_intervals": self.sync_intervals()}
+        return await asyncio.to_thread(analytics.optimise, target, period=period,
+                                       apply_actions=apply, current=current,
+                                       workload=target.run_probe)
+
+    def watch_usage_alerts(self, interval: float = 30.0) -> asyncio.Task[Any]:
+        """Evaluate the stored alert rules every ``interval`` seconds while the service runs,
+        delivering to the ``alerts`` topic, the rules' webhooks and the log (idempotent)."""
+        task = self._alert_task
+        if task is not None and not task.done():
+            return task
+
+        async def publish(event: Any) -> None:
+            await self.bus.publish("alerts", {"type": "alert", **event.to_dict()})
+
+        evaluator = self.analytics.evaluator(callbacks=[publish])
+        self._alert_task = self.spawn(evaluator.run(interval), name="usage-alerts")
+        return self._alert_task
 
     def usage_by_formula(self) -> dict[str, int]:
         """Calculations per formula since start (most used first)."""
