@@ -115,6 +115,9 @@ def register_service_tools(server: MCPServer, service: Any) -> None:
         preset: Annotated[str | None, Field(
             description="Column naming of the input: nba-stats, nba-live or bbr; default: "
                         "guessed.")] = None,
+        column_map: Annotated[dict[str, str] | None, Field(
+            description="Source column -> canonical stat name, for columns the preset does "
+                        "not know, e.g. {'Points': 'PTS', '3PM': 'FG3M'}.")] = None,
         executor: Annotated[Literal["sequential", "parallel", "dask"], Field(
             description="sequential (one core), parallel (all cores) or dask.")] = "sequential",
         batch_size: Annotated[int | None, Field(
@@ -133,7 +136,8 @@ def register_service_tools(server: MCPServer, service: Any) -> None:
 
                 data = pl.DataFrame(rows, infer_schema_length=None)
             job = await service.process_batch(formulas, data, executor=executor,
-                                              batch_size=batch_size, preset=preset)
+                                              batch_size=batch_size, preset=preset,
+                                              mapping=column_map)
             if wait:
                 job = await follow_job(service, job.job_id, ctx, timeout=3600.0)
             return _job_dict(job)
