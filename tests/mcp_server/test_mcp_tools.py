@@ -4,7 +4,6 @@ invalid arguments, values checked against the NBA's own box score of GSW at BKN
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest

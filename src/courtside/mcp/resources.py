@@ -50,7 +50,7 @@ def register_game_resources(server: MCPServer, service: Any) -> None:
                      description="A tracked game's live box score: the game (score, period, "
                                  "clock), both teams and every player with counting stats and "
                                  "formula values. Updated while the game is live.")
-    async def game(gameId: str) -> str:  # noqa: N803 - the URI template's variable name
+    async def game(gameId: str) -> str:
         with resource_errors():
             return json.dumps(service.game_boxscore(gameId))
 
@@ -88,13 +88,13 @@ class GameNotifier:
         lowlevel = server._lowlevel_server  # the SDK offers no public handle for these two
 
         async def subscribe(ctx: Any, params: types.SubscribeRequestParams) -> types.EmptyResult:
-            self._legacy.setdefault(str(params.uri), weakref.WeakSet()).add(ctx.session)
+            self._legacy.setdefault(str(params.uri), weakref.WeakSet()).add(_connection(ctx))
             self.ensure_running()
             return types.EmptyResult()
 
         async def unsubscribe(ctx: Any,
                               params: types.UnsubscribeRequestParams) -> types.EmptyResult:
-            self._legacy.get(str(params.uri), weakref.WeakSet()).discard(ctx.session)
+            self._legacy.get(str(params.uri), weakref.WeakSet()).discard(_connection(ctx))
             return types.EmptyResult()
 
         lowlevel.add_request_handler("resources/subscribe", types.SubscribeRequestParams,
@@ -154,12 +154,18 @@ class GameNotifier:
         """Tell every listening client that ``uri`` changed."""
         self.notifications += 1
         await self.bus.publish(ResourceUpdated(uri=uri))
-        for session in list(self._legacy.get(uri, ())):
+        for connection in list(self._legacy.get(uri, ())):
             try:
-                await session.send_resource_updated(uri)
+                await connection.send_resource_updated(uri)
             except Exception:  # a gone client must not stop the others
-                self._legacy[uri].discard(session)
+                self._legacy[uri].discard(connection)
                 log.debug("dropped a resources/subscribe session for %s", uri, exc_info=True)
+
+
+def _connection(ctx: Any) -> Any:
+    """The client's connection: it lives as long as the client is connected (the session
+    object a handler gets lives for one request), so a weak set of them cleans itself."""
+    return getattr(ctx.session, "_connection", ctx.session)
 
 
 def _is_final(payload: dict[str, Any]) -> bool:
