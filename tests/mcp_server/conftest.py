@@ -46,6 +46,16 @@ async def service(tmp_path: Path):
 
 
 @pytest.fixture
+async def light_service(tmp_path: Path):
+    """A service keeping only a few formulas live: replays stay quick on a busy machine."""
+    service = RealTimeCalculationService(data_dir=tmp_path,
+                                         live_formulas=["TS_PCT", "EFG_PCT", "GAME_SCORE"])
+    await service.start()
+    yield service
+    await service.stop()
+
+
+@pytest.fixture
 async def final_game(service: RealTimeCalculationService, nba_box: dict[str, Any]):
     """The service with the recorded game's final box score fed to the live engine."""
     await service.ingest_snapshot(parse_boxscore(nba_box, source="test"))
