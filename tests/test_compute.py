@@ -197,3 +197,15 @@ def test_contexts_keyed_differently_merge() -> None:
     coarse = by_season.merge(by_team, keys).team
     assert coarse is not None and coarse.sort("Year", "Tm")["TEAM_PACE"].to_list() == [
         98.0, 101.0, 98.0]
+
+
+def test_a_game_named_by_several_columns() -> None:
+    frame = game_rows().rename({"GAME_ID": "Date", "TEAM_ABBREVIATION": "Club"}).with_columns(
+        pl.lit("Arena 1").alias("Arena"))
+    twice = pl.concat([frame, frame.with_columns(pl.lit("Arena 2").alias("Arena"))])
+    out = compute(twice, ["ORB_PCT"], mapping=["Date=GAME", "Arena=GAME", "Club=TEAM"])
+    expected = compute(game_rows(), ["ORB_PCT"])["ORB_PCT"].to_list()
+    assert out["ORB_PCT"].to_list() == pytest.approx(expected * 2)
+    with pytest.raises(DataError, match="has 4 teams"):
+        compute(twice.with_columns(pl.concat_str(pl.col("Club"), pl.col("Arena")).alias("Club")),
+                ["ORB_PCT"], mapping=["Date=GAME", "Club=TEAM"])

@@ -193,8 +193,13 @@ def prepare(frame: pl.DataFrame, preset: str | Preset | None = None,
     maps = parse_mapping(mapping)
     stat_map: dict[str, str] = dict(spec.stats) if spec else {}
     stat_map.update({s: t for s, t in maps.items() if t not in KEY_ROLES})
-    roles = {t: s for s, t in maps.items() if t in KEY_ROLES}
-    for source in roles.values():
+    roles: dict[str, list[str]] = {}
+    for source, target in maps.items():
+        if target in KEY_ROLES:
+            roles.setdefault(target, []).append(source)
+    if len(roles.get("TEAM", [])) > 1:
+        raise ConfigError(f"--map: one team column, not {', '.join(roles['TEAM'])}")
+    for source in (s for sources in roles.values() for s in sources):
         if source not in frame.columns:
             raise ConfigError(f"--map {source}=...: the input has no column {source!r}")
     for source, target in maps.items():
@@ -242,12 +247,15 @@ def prepare(frame: pl.DataFrame, preset: str | Preset | None = None,
     if spec:
         stat_sources |= spec.other_stats
     passthrough = [c for c in frame.columns if c not in stat_sources]
-    team = roles.get("TEAM") or _first(frame.columns, spec.team if spec else _GUESS_TEAM)
-    game_col = roles.get("GAME") or _first(frame.columns, spec.game if spec else _GUESS_GAME)
-    seasons = ((roles["SEASON"],) if "SEASON" in roles else
+    team = (roles["TEAM"][0] if "TEAM" in roles
+            else _first(frame.columns, spec.team if spec else _GUESS_TEAM))
+    # A game may be named by several columns together (--map Date=GAME --map Home=GAME).
+    game = (tuple(roles["GAME"]) if "GAME" in roles else
+            tuple(c for c in [_first(frame.columns, spec.game if spec else _GUESS_GAME)] if c))
+    seasons = (tuple(roles["SEASON"]) if "SEASON" in roles else
                tuple(c for c in (spec.season if spec else _GUESS_SEASON) if c in columns)[:1])
-    return PreparedTable(frame=prepared, passthrough=passthrough, team=team,
-                         game=(game_col,) if game_col else (), season=seasons)
+    return PreparedTable(frame=prepared, passthrough=passthrough, team=team, game=game,
+                         season=seasons)
 
 
 def _first(columns: Iterable[str], candidates: Iterable[str]) -> str | None:
