@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Route
 
 from courtside import __version__
 from courtside.api import pages
@@ -25,6 +26,8 @@ from courtside.api.ws.session import SessionSettings
 
 __all__ = ["create_app"]
 
+MCP_PATH = "/mcp"
+
 _DESCRIPTION = """Real-time NBA statistics: live box scores with advanced formulas.
 
 Writes (formula definitions, syncs) need `Authorization: Bearer <token>` when the server has a
@@ -35,7 +38,7 @@ Errors are `{"error": {"code": ..., "message": ...}}`.
 
 def create_app(service: Any, *, token: str | None = None,
                ws_settings: SessionSettings | None = None,
-               manage_service: bool = True) -> FastAPI:
+               manage_service: bool = True, mcp: bool = True) -> FastAPI:
     """The HTTP/WebSocket app over ``service`` (a RealTimeCalculationService).
 
     Args:
@@ -45,14 +48,17 @@ def create_app(service: Any, *, token: str | None = None,
         ws_settings: per-connection WebSocket limits.
         manage_service: start the service with the app and stop it on shutdown (False when
             the caller owns the service's lifecycle).
+        mcp: serve the MCP server over streamable HTTP at ``/mcp`` (token-guarded too).
     """
+    mcp_http = _mcp_endpoint(service, token) if mcp else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if manage_service:
             await service.start()
         try:
-            yield
+            async with mcp_http.running() if mcp_http else contextlib.nullcontext():
+                yield
         finally:
             for session in list(app.state.hub.sessions):
                 await session.close(CLOSE_GOING_AWAY, "server shutting down")
@@ -70,4 +76,13 @@ def create_app(service: Any, *, token: str | None = None,
     for module in (calculate, formulas, games, sources, status, ws_route, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    if mcp_http is not None:
+        app.router.routes.append(Route(MCP_PATH, endpoint=mcp_http.app, include_in_schema=False))
     return app
+
+
+def _mcp_endpoint(service: Any, token: str | None) -> Any:
+    from courtside.mcp import create_mcp_server
+    from courtside.mcp.http import MCPHttp
+
+    return MCPHttp(create_mcp_server(service), token=token)

@@ -11,6 +11,7 @@ from courtside.cli import (  # noqa: F401
     demo,
     fake_nba,
     formulas,
+    mcp,
     replay,
     serve,
     sync,

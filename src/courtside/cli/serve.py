@@ -135,7 +135,8 @@ async def _serve(*, host: str, port: int, token: str | None, data_dir: Path,
             shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
             url = f"http://{shown if ':' not in shown else f'[{shown}]'}:{bound[1]}/"
             typer.echo(f"courtside serving {feed} on {url}  (API docs: {url}docs, "
-                       f"WebSocket: {url.replace('http', 'ws', 1)}v1/ws; Ctrl-C stops)",
+                       f"WebSocket: {url.replace('http', 'ws', 1)}v1/ws, MCP: {url}mcp; "
+                       "Ctrl-C stops)",
                        err=False)
         await serving  # returns after SIGINT/SIGTERM, once connections are closed
     finally:
