@@ -225,7 +225,9 @@ class RealTimeCalculationService:
             self.database = Database(url)
             await asyncio.to_thread(self.database.migrate)
             await self.bus.start()
-            await self.engine.set_formulas(self._live_formulas())
+            await asyncio.to_thread(self._restore_formulas)
+            # compiling the live set takes a while: keep the loop free for other work
+            await self.engine.set_formulas(await asyncio.to_thread(self._live_formulas))
             self._loop = asyncio.get_running_loop()
             self.usage = await asyncio.to_thread(self._open_usage)
             self.jobs = await asyncio.to_thread(self._open_jobs)
@@ -342,19 +344,51 @@ class RealTimeCalculationService:
 
     async def define_formulas(self, definitions: Iterable[str | tuple[str, str]] | str
                               ) -> list[dict[str, Any]]:
-        """Add or redefine custom formulas (``NAME=EXPR``); live games compute them at once.
+        """Add or redefine custom formulas (``NAME=EXPR`` texts or (name, expression) pairs);
+        live games compute them at once, and they are stored for the next start.
 
-        Returns the new definitions. A redefinition gets the next version, so cached
+        Returns the definitions made. A redefinition gets the next version, so cached
         results of the old version are never served.
         """
-        new = self.catalog.define(definitions)
+        from courtside.formulas.catalog import parse_definition
+
+        items = [definitions] if isinstance(definitions, str) else list(definitions)
+        pairs = [parse_definition(d) if isinstance(d, str) else (str(d[0]), str(d[1]))
+                 for d in items]
+        new = self.catalog.define(pairs)
         self._catalog = new
-        defined = new.customs()
+        defined = [new.get(name) for name, _ in pairs]
         for formula in defined:
             self.cache.invalidate_formula(formula.id, formula.version)
         if self.running:
-            await self.engine.set_formulas(self._live_formulas())
+            from courtside.storage.formulas import CustomFormulaStore
+
+            await asyncio.to_thread(CustomFormulaStore(self.database).save,
+                                    [(f.id, f.expression, f.version) for f in defined])
+            await self.engine.set_formulas(await asyncio.to_thread(self._live_formulas))
         return [f.to_dict() for f in defined]
+
+    def _restore_formulas(self) -> None:
+        """The custom formulas stored by earlier runs, with their versions."""
+        from dataclasses import replace as replaced
+
+        from courtside.formulas.catalog import Catalog
+        from courtside.storage.formulas import CustomFormulaStore
+
+        stored = CustomFormulaStore(self.database).load()
+        if not stored:
+            return
+        base = self.catalog
+        try:
+            catalog = base.define([(name, expression) for name, expression, _ in stored])
+            versions = {name: version for name, _, version in stored}
+            catalog = Catalog([replaced(f, version=versions.get(f.id, f.version))
+                               if f.kind == "custom" else f for f in catalog],
+                              catalog.steps.values())
+        except CourtsideError as exc:  # a stored formula the catalog no longer accepts
+            log.warning("stored custom formulas not restored: %s", exc)
+            return
+        self._catalog = catalog
 
     def formula_info(self, name: str) -> dict[str, Any]:
         """A formula's definition (id, expression, version, level, inputs...)."""

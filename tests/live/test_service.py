@@ -329,3 +329,23 @@ async def test_live_values_of_composite_formulas_equal_computing_them(service, d
         fresh = service.catalog.compile(fid, service.league)({**service.league, **base})
         assert held.status == CalculationStatus.COMPLETED and held.result == fresh, fid
         assert fresh is not None
+
+
+async def test_custom_formulas_are_kept_across_restarts(tmp_path: Path) -> None:
+    first = svc.RealTimeCalculationService(data_dir=tmp_path)
+    await first.start()
+    defined = await first.define_formulas(["MY_A=2*PTS", "MY_B=MY_A+1"])
+    assert [d["id"] for d in defined] == ["MY_A", "MY_B"]
+    again = await first.define_formulas("MY_A=3*PTS")
+    assert [(d["id"], d["version"]) for d in again] == [("MY_A", 2)]
+    await first.stop()
+
+    second = svc.RealTimeCalculationService(data_dir=tmp_path)
+    await second.start()
+    try:
+        task = await second.calculate("MY_B", {"PTS": 10})
+        assert task.result == 31 and task.status == CalculationStatus.COMPLETED
+        assert second.catalog.get("MY_A").version == 2
+        assert "MY_B" in second.engine.formulas
+    finally:
+        await second.stop()
