@@ -16,7 +16,7 @@ from courtside.batch.compute import compute
 from courtside.formulas.catalog import default_catalog
 from courtside.formulas.composite import DEVIATIONS
 from courtside.formulas.gamelog import context_from_teams, game_log_teams
-from courtside.sources.resultsets import read_result_set
+from courtside.sources.tables import read_table
 from courtside.sources.teamcodes import align_team_codes
 
 PLAYER_IDS = ["ORB_PCT", "DRB_PCT", "TRB_PCT", "STL_PCT", "BLK_PCT", "ORTG", "DRTG", "TOTPOSS",
@@ -26,7 +26,7 @@ PLAYER_IDS = ["ORB_PCT", "DRB_PCT", "TRB_PCT", "STL_PCT", "BLK_PCT", "ORTG", "DR
 
 @pytest.fixture(scope="module")
 def teams(shared_data: Path) -> pl.DataFrame:
-    games = read_result_set(shared_data / "nba-stats" / "leaguegamelog_2018-19_team.json")
+    games = read_table(shared_data / "nba-stats" / "leaguegamelog_2018-19_team.json")
     return game_log_teams(games)
 
 

@@ -25,7 +25,7 @@ from courtside.formulas.entity import (
 from courtside.formulas.gamelog import game_log_teams, league_context
 from courtside.model import DataError, GameSnapshot
 from courtside.sources.livedata import parse_boxscore
-from courtside.sources.resultsets import read_result_set
+from courtside.sources.tables import read_table
 
 GAME = "0022000001"
 
@@ -43,7 +43,7 @@ def snapshot(box: dict) -> GameSnapshot:
 @pytest.fixture(scope="module")
 def league(shared_data: Path) -> dict[str, float]:
     """A real season's league totals (2018-19, from the game log) as the league context."""
-    teams = game_log_teams(read_result_set(
+    teams = game_log_teams(read_table(
         shared_data / "nba-stats" / "leaguegamelog_2018-19_team.json"))
     row = league_context(teams).row(0, named=True)
     return {k: float(v) for k, v in row.items()}

@@ -145,6 +145,8 @@ def _to_teams(table: PreparedTable, keys: Keys) -> PreparedTable:
 def _given(prepared: Prepared, context: Context | Mapping[str, float] | None) -> Context | None:
     if context is None:
         return prepared.context
+    if isinstance(context, Context):
+        context = _align_team_context(prepared, context)
     if isinstance(context, Mapping):
         context = Context.of(**{str(k): float(v) for k, v in context.items()})
     if not isinstance(context, Context):
@@ -231,3 +233,46 @@ def evaluate(prepared: Prepared, ids: Sequence[str],
     # Large inlined formulas (PER, BPM, Win Shares): lazy planning costs far more than it
     # saves (PER: 80 ms against 7 ms eager on a small frame), so select eagerly.
     return frame.select(exprs)
+
+
+_TEAM_COLUMNS = ("TEAM_ABBREVIATION", "Tm", "TEAM", "Team", "TEAM_ID")
+
+
+def _align_team_context(prepared: Prepared, context: Context) -> Context:
+    """A supplied team context keyed the way the input is: its team column renamed to the
+    input's and its team codes spelled as the input spells them (BRK/BKN, CHO/CHA, PHO/PHX).
+
+    Without this, a context keyed by another column would join on nothing (every row to every
+    team). A context with one season and an input with several is an error, for the same
+    reason.
+    """
+    from courtside.sources.teamcodes import align_team_codes
+
+    team = prepared.keys.team
+    frame = context.team
+    if frame is None or team is None:
+        return context
+    if team not in frame.columns:
+        found = next((c for c in _TEAM_COLUMNS if c in frame.columns), None)
+        if found is None:
+            raise DataError(f"the team context has no team column ({', '.join(_TEAM_COLUMNS)})"
+                            f" to match the input's {team!r}; its columns are "
+                            f"{', '.join(frame.columns[:20])}")
+        frame = frame.rename({found: team})
+    frame = align_team_codes(frame, team, prepared.rows[team].unique().to_list())
+    league = context.league
+    for season in prepared.keys.partition:
+        if season in frame.columns:
+            continue
+        values = prepared.rows[season].unique()
+        if len(values) > 1:
+            raise DataError(f"the input holds {len(values)} seasons ({season}) but the team "
+                            f"context has no {season} column; filter the input to the "
+                            "context's season")
+        # One season: the context is that season's (keyed like the rows it joins).
+        key = pl.lit(values[0], dtype=values.dtype).alias(season)
+        frame = frame.with_columns(key)
+        if league is not None and season not in league.columns:
+            league = league.with_columns(key)
+    return Context(team=frame, league=league, notes=context.notes)
+

@@ -8,6 +8,7 @@ from __future__ import annotations
 from courtside.cli import (  # noqa: F401
     batch,
     compute,
+    context,
     demo,
     fake_nba,
     formulas,

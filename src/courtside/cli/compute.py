@@ -24,6 +24,13 @@ A season's advanced stats from a Basketball-Reference totals table (Tm, MP, FG, 
   (team_pace.csv: columns Tm,Pace; a season table has no opponents, so PER needs the paces.)
 
 \b
+Basketball-Reference's advanced table (ORB% ... WS, BPM, VORP) from the season's team game
+log (stats.nba.com leaguegamelog, PlayerOrTeam=T) and the player totals:
+  courtside context --game-log leaguegamelog_2018-19_team.json --output teams.csv
+  courtside compute totals_2019.csv --preset bbr --team-context teams.csv \\
+      --formulas ORB_PCT,DRB_PCT,STL_PCT,BLK_PCT,ORTG,DRTG,OWS,DWS,WS,WS_48,BPM,VORP -o adv.csv
+
+\b
 From a stats.nba.com / nba_api player game log (both sides of every game, so team,
 opponent and league totals and paces are derived from the data itself):
   courtside compute leaguegamelog.json --preset nba-stats \\
@@ -56,7 +63,9 @@ def compute_command(
     team_context: Annotated[Path | None, typer.Option(
         "--team-context", exists=True, dir_okay=False,
         help="CSV keyed by the preset's team column (e.g. Tm) with a Pace column and "
-             "optionally team totals (OPP_-prefixed columns: opponent totals).")] = None,
+             "optionally team totals (OPP_-prefixed columns: opponent totals); a whole "
+             "league's table, such as `courtside context` writes from a game log, also "
+             "gives the league totals.")] = None,
     league_pace: Annotated[float | None, typer.Option(
         "--league-pace", help="The league's pace (possessions per 48).")] = None,
     define: Annotated[list[str] | None, typer.Option(
@@ -67,6 +76,7 @@ def compute_command(
 ) -> None:
     from courtside.batch.compute import compute
     from courtside.formulas.context import Context
+    from courtside.formulas.gamelog import league_from_teams
     from courtside.sources.presets import team_context_table
     from courtside.sources.tables import read_table, write_table
 
@@ -74,9 +84,11 @@ def compute_command(
         context = None
         if team_context is not None:
             team = team_context_table(read_table(team_context), preset, mapping)
-            context = Context.of(team=team)
+            context = Context.of(team=team, league=league_from_teams(team))
         if league_pace is not None:
-            context = Context.of(team=context.team if context else None, LG_PACE=league_pace)
+            context = Context.of(team=context.team if context else None,
+                                 league=context.league if context else None,
+                                 LG_PACE=league_pace)
         result = compute(input, formulas, preset=preset, context=context,
                          define=define or None, level=level, mapping=mapping or None)
         write_table(result, output)

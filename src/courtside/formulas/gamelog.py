@@ -6,8 +6,9 @@ its own totals (``TEAM_<stat>``) and its opponents' (``OPP_<stat>``), games play
 losses; the catalog's context formulas then give possessions and pace (``TEAM_POSS``,
 ``TEAM_PACE``) exactly as Basketball-Reference computes them from the same totals.
 
-Pure: frames in, frames out. Reading the file is the data layer's job
-(:mod:`courtside.sources.resultsets`).
+Pure: frames in, frames out. Reading the file is the data layer's job:
+:func:`courtside.sources.tables.read_table` reads a saved stats.nba.com response (its
+``resultSets``) as it comes from the API.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = [
     "context_from_teams",
     "game_log_teams",
     "league_context",
+    "league_from_teams",
     "season_key",
     "team_context",
     "with_ratings",
@@ -129,6 +131,14 @@ def league_context(teams: pl.DataFrame, *, by: Iterable[str] = ()) -> pl.DataFra
     if by:
         return teams.group_by(by, maintain_order=True).agg(aggs).sort(by)
     return teams.select(aggs)
+
+
+def league_from_teams(teams: pl.DataFrame, *, by: Iterable[str] = ()) -> pl.DataFrame | None:
+    """League totals summed from a whole league's team table, or None when it holds no team
+    totals (a table of paces only): formulas then derive the league from the input rows."""
+    if not any(f"TEAM_{s}" in teams.columns for s in STATS):
+        return None
+    return league_context(teams, by=by)
 
 
 TEAM_RATINGS: tuple[str, ...] = ("TEAM_POSS", "OPP_POSS", "TEAM_PACE", "TEAM_ORTG",
