@@ -264,7 +264,9 @@ def _align_team_context(prepared: Prepared, context: Context) -> Context:
     for season in prepared.keys.partition:
         if season in frame.columns:
             continue
-        values = prepared.rows[season].unique()
+        values = prepared.rows[season].drop_nulls().unique()
+        if len(values) == 0:  # no rows (an empty chunk): nothing to join
+            continue
         if len(values) > 1:
             raise DataError(f"the input holds {len(values)} seasons ({season}) but the team "
                             f"context has no {season} column; filter the input to the "
