@@ -124,3 +124,31 @@ def check_command(
     except CourtsideError as exc:
         _fail(str(exc))
     typer.echo(f"ok: {render(tree)}\ninputs: {' '.join(inputs)}")
+
+
+@formulas_app.command("docs")
+def docs_command(
+    output: Annotated[str, typer.Option(
+        "--output", "-o", help="Markdown file to write; '-' = stdout.")] = "-",
+    check: bool = typer.Option(False, "--check",
+                               help="Exit 1 when --output differs from the catalog."),
+) -> None:
+    """The formula reference (docs/formulas.md), generated from the catalog."""
+    from pathlib import Path
+
+    from courtside.formulas.catalog import default_catalog
+    from courtside.formulas.docs import render_formulas_markdown
+
+    text = render_formulas_markdown(default_catalog())
+    if output == "-":
+        typer.echo(text, nl=False)
+        return
+    path = Path(output)
+    if check:
+        current = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if current != text:
+            _fail(f"{output} is out of date: run `courtside formulas docs --output {output}`")
+        typer.echo(f"{output} is up to date", err=True)
+        return
+    path.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {output} ({text.count(chr(10))} lines)", err=True)
