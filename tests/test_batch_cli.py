@@ -96,11 +96,10 @@ def test_season_table_with_team_and_league_pace_matches_compute_and_bbr(cli, tmp
                                                                        shared_data):
     """A Basketball-Reference season (no opponents): PER from supplied team and league pace,
     in chunks of 100 rows, equals one `courtside compute` and Basketball-Reference's PER."""
-    from test_compute_real_data import bbr_team_pace
-
     import courtside
     from courtside.formulas.context import Context
     from courtside.sources.presets import team_context_table
+    from test_compute_real_data import bbr_team_pace
 
     pace = bbr_team_pace(shared_data).filter(pl.col("Year") == 2024).drop("Year")
     pace.write_csv(tmp_path / "pace.csv")

@@ -364,9 +364,7 @@ def team_context_table(frame: pl.DataFrame, preset: str | Preset | None = None,
             name = "TEAM_POSS"
         elif upper == "OPP_POSS":
             name = "OPP_POSS"
-        elif upper in ("TEAM_GP", "AVG_LEAD"):  # games played, BPM's average lead
-            name = upper
-        elif upper.startswith(("TEAM_", "OPP_")) and upper.split("_", 1)[1] in CANONICAL_STATS:
+        elif upper in ("TEAM_GP", "AVG_LEAD") or (upper.startswith(("TEAM_", "OPP_")) and upper.split("_", 1)[1] in CANONICAL_STATS):  # games played, BPM's average lead
             name = upper
         elif col.startswith(("Opp ", "OPP_", "opp_")):
             stat = stat_map.get(col[4:])
