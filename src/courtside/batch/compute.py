@@ -20,6 +20,7 @@ from typing import Any
 import polars as pl
 
 from courtside.formulas.catalog import STATS, Catalog, default_catalog
+from courtside.formulas.compiler import staged_select
 from courtside.formulas.context import Context, Keys, attach, base_rows, build_context
 from courtside.model import ConfigError, DataError
 from courtside.sources.presets import (
@@ -231,8 +232,9 @@ def evaluate(prepared: Prepared, ids: Sequence[str],
         # casts and sums the formulas have in common, for a few milliseconds of planning.
         return frame.lazy().select(exprs).collect()
     # Large inlined formulas (PER, BPM, Win Shares): lazy planning costs far more than it
-    # saves (PER: 80 ms against 7 ms eager on a small frame), so select eagerly.
-    return frame.select(exprs)
+    # saves (PER: 80 ms against 7 ms eager on a small frame), so select eagerly, each
+    # formula's repeated parts computed once as columns (same values, shallower plans).
+    return staged_select(frame, compiled, passthrough)
 
 
 _TEAM_COLUMNS = ("TEAM_ABBREVIATION", "Tm", "TEAM", "Team", "TEAM_ID")

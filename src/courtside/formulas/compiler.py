@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, reduce
 
@@ -40,7 +40,7 @@ from courtside.formulas.language import (
 )
 from courtside.model import FormulaError
 
-__all__ = ["CompiledFormula", "Values", "compile_formula", "inline"]
+__all__ = ["CompiledFormula", "Values", "compile_formula", "inline", "staged_select"]
 
 Values = Mapping[str, float | int | None]
 Scalar = Callable[[Values], float | bool | None]
@@ -136,6 +136,11 @@ class CompiledFormula:
         return "the result is null"
 
     @cached_property
+    def staged(self) -> tuple[list[tuple[int, pl.Expr]], pl.Expr]:
+        """The Polars form with repeated parts as columns (see :func:`staged_select`)."""
+        return _staged_exprs(self.name, self.tree)
+
+    @cached_property
     def size(self) -> int:
         """Nodes in the inlined tree (a measure of how costly the expression is to plan)."""
         return sum(1 for _ in walk(self.tree))
@@ -214,9 +219,9 @@ def _children(node: Node, fn: Callable[[Node], Node]) -> Node:
     return node
 
 
-def _shared_plan(tree: Node) -> tuple[Node, list[tuple[str, Node]]]:
-    """The tree with every repeated numeric part replaced by a name, and those parts in an
-    order where each comes after the parts it reads."""
+def _shared_plan(tree: Node, prefix: str = _MEMO) -> tuple[Node, list[tuple[str, Node]]]:
+    """The tree with every repeated numeric part replaced by a name (``prefix`` + a number),
+    and those parts in an order where each comes after the parts it reads."""
     sizes: dict[int, int] = {}
 
     def size(node: Node) -> int:
@@ -239,7 +244,7 @@ def _shared_plan(tree: Node) -> tuple[Node, list[tuple[str, Node]]]:
             return Name(keys[node])
         new = _children(node, rebuild)
         if node in repeated:
-            key = keys[node] = f"{_MEMO}{len(keys)}"
+            key = keys[node] = f"{prefix}{len(keys)}"
             stages.append((key, new))
             return Name(key)
         return new
@@ -267,6 +272,42 @@ def _build_shared_scalar(tree: Node) -> Scalar:
             memo[key] = part(frame)  # type: ignore[arg-type]
         return final(frame)  # type: ignore[arg-type]
     return shared
+
+
+def staged_select(frame: pl.DataFrame, formulas: Sequence[CompiledFormula],
+                  keep: Sequence[str] = ()) -> pl.DataFrame:
+    """``frame.select(keep + each formula's expr)``, with every repeated part of a formula
+    computed once as a column first (eagerly, level by level), then dropped.
+
+    Same values as the inlined expressions (the same operations in the same order); for large
+    formulas (Win Shares, BPM) far less planning, which grows with the square of an
+    expression's depth.
+    """
+    levels: list[list[pl.Expr]] = []
+    finals: list[pl.Expr] = []
+    for compiled in formulas:
+        parts, final = compiled.staged
+        for level, expr in parts:
+            while len(levels) <= level:
+                levels.append([])
+            levels[level].append(expr)
+        finals.append(final)
+    for exprs in levels:
+        frame = frame.with_columns(exprs)
+    return frame.select([*keep, *finals])
+
+
+def _staged_exprs(name: str, tree: Node) -> tuple[list[tuple[int, pl.Expr]], pl.Expr]:
+    """A formula's repeated parts as (dependency level, column expression), and the final
+    expression reading them as columns."""
+    top, stages = _shared_plan(tree, f"__shared_{name}_")
+    depth: dict[str, int] = {}
+    parts = []
+    for key, part in stages:
+        level = 1 + max((depth[n] for n in names_in(part) if n in depth), default=-1)
+        depth[key] = level
+        parts.append((level, _build_expr(part).alias(key)))
+    return parts, _finite(_build_expr(top)).alias(name)
 
 
 # --------------------------------------------------------------------------- finiteness proof

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from courtside.formulas.catalog import INPUT_NAMES, Catalog
+from courtside.formulas.compiler import staged_select
 from courtside.model import DataError
 
 __all__ = [
@@ -333,17 +334,14 @@ def _evaluate_step(rows: pl.LazyFrame, keys: Keys, catalog: Catalog, step,  # ty
     provided = context.names(keys) | (set(rows.collect_schema().names())
                                       & catalog.context_values)
     compiled = catalog.compile(step.formula, provided)
-    value = compiled.expr
     # Collected into one chunk before summing: a float sum over a lazily joined frame adds
     # its parts in whatever order threads finish, which changes the last bits run to run.
     # Only the columns the aggregation reads are kept, so this costs little. The formula is
     # evaluated eagerly: lazy planning of large inlined formulas (BPM) costs seconds.
-    keep = dict.fromkeys([*keys.group, compiled.name, step.weight or "MIN"])
-    schema = rows.collect_schema()
-    frame = (attach(base_rows(rows, keys), keys, context).collect()
-             .select([value if c == compiled.name else pl.col(c) for c in keep
-                      if c == compiled.name or c in schema])
-             .rechunk().lazy())
+    keep = [c for c in dict.fromkeys([*keys.group, step.weight or "MIN"])
+            if c != compiled.name and c in rows.collect_schema()]
+    frame = staged_select(attach(base_rows(rows, keys), keys, context).collect(),
+                          [compiled], keep).rechunk().lazy()
     col = pl.col(compiled.name)
     if step.how == "weighted_mean":
         weight = pl.col(step.weight or "MIN").cast(pl.Float64)
