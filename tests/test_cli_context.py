@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -103,3 +104,23 @@ def test_compute_refuses_a_context_without_the_inputs_teams(
                                  str(teams_csv), "--formulas", "WS", "-o", "-"])
     assert result.exit_code == 2
     assert "2 seasons" in result.output
+
+
+def test_compute_reads_the_raw_game_log_response_per_game(runner: CliRunner,
+                                                          shared_data: Path) -> None:
+    """The nba-stats preset on the API's own JSON: each row a team's game, the other row of
+    the game its opponent."""
+    path = shared_data / "nba-stats" / "leaguegamelog_2018-19_team.json"
+    result = runner.invoke(app, ["compute", str(path), "--preset", "nba-stats", "--formulas",
+                                 "TEAM_ORTG,TEAM_DRTG,PACE,FF_EFG_PCT", "-o", "-"])
+    assert result.exit_code == 0, result.output
+    frame = pl.read_csv(io.StringIO(result.stdout), schema_overrides={"GAME_ID": pl.String})
+    assert frame.height == 2460
+    game = frame.filter(pl.col("GAME_ID") == "0021801228").sort("TEAM_ABBREVIATION")
+    den, mins = game.row(0, named=True), game.row(1, named=True)
+    # Minnesota at Denver, 2019-04-10: 39 of 91 with 13 threes -> eFG% (39 + 6.5)/91 = 0.5.
+    assert mins["FF_EFG_PCT"] == pytest.approx(0.5)
+    # One possession estimate per game: one side's offense is the other's defense.
+    assert mins["TEAM_ORTG"] == pytest.approx(den["TEAM_DRTG"])
+    assert mins["PACE"] == pytest.approx(den["PACE"])
+    assert mins["TEAM_DRTG"] / mins["TEAM_ORTG"] == pytest.approx(99 / 95)

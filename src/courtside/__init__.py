@@ -22,6 +22,9 @@ _LAZY: dict[str, str] = {
     "get_realtime_service_status": "courtside.service",
     "optimize_realtime_performance": "courtside.service",
     "read_source": "courtside.sources.quick",
+    "evaluate_snapshot": "courtside.formulas.entity",
+    "evaluate_entity": "courtside.formulas.entity",
+    "game_log_teams": "courtside.formulas.gamelog",
 }
 
 

@@ -251,14 +251,24 @@ _BY_ROLE = ("FGA", "FTA")
 
 
 def _raw_bpm(kind: str) -> str:
-    terms = []
+    """Sum of coefficient x stat per 100 possessions; a coefficient that differs between
+    position (or role) 1 and 5 is interpolated linearly."""
+    text = ""
     for stat, (at1, at5) in BPM_COEFFICIENTS[kind].items():
         frac = "BPM_ROLE_FRAC" if stat in _BY_ROLE else "BPM_POS_FRAC"
-        coef = f"{at1}" if at1 == at5 else f"({at1} + ({at5 - at1:.3f})*{frac})"
-        terms.append(f"{coef}*{stat}")
-    return (f"100*({' + '.join(terms)}) / BPM_POSS"
-            f" + {_POSITION_CONSTANT[kind]}*max(3 - BPM_POS, 0)/2"
-            f" + {_ROLE_SLOPE[kind]}*(BPM_ROLE - 3)")
+        if at1 == at5:
+            term = f"{abs(at1):.3f}*{stat}"
+            sign = "-" if at1 < 0 else "+"
+        else:
+            step = at5 - at1
+            term = (f"({at1:.3f} {'-' if step < 0 else '+'} {abs(step):.3f}*{frac})*{stat}")
+            sign = "+"
+        text = term if not text else f"{text} {sign} {term}"
+        if text == term and sign == "-":
+            text = f"-{term}"
+    return (f"100*({text}) / BPM_POSS"
+            f" - {abs(_POSITION_CONSTANT[kind]):.3f}*max(3 - BPM_POS, 0)/2"
+            f" + {_ROLE_SLOPE[kind]:.3f}*(BPM_ROLE - 3)")
 
 
 def _recentred(name: str, blend: str, label: str) -> tuple[list[Formula], list[ContextStep]]:
