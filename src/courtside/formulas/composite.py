@@ -397,23 +397,24 @@ _LEAD = ("Basketball-Reference adds 0.35/2 x the team's average lead, measured f
          "average final margin unless supplied. ")
 
 DEVIATIONS: dict[str, str] = {
-    "POSS": "2018-19 from the NBA game log: 29 of 30 teams within 0.5 of Basketball-Reference's "
-            "pace; Boston is 0.45 high (the game log's Celtics totals differ slightly from "
-            "Basketball-Reference's).",
+    "POSS": "2018-19 from the NBA game log: 29 of 30 teams' pace within 0.05 of "
+            "Basketball-Reference; Boston's 0.45 high. Boston's player totals match the game "
+            "log exactly, so the gap is in the team or opponent totals Basketball-Reference "
+            "uses for Boston, which the test data does not show.",
     "PACE": "2018-19 from the NBA game log: 29 of 30 teams within 0.05 of Basketball-Reference "
-            "(rounding), Boston 0.45 high (its game-log totals differ).",
+            "(rounding), Boston 0.45 high (see POSS).",
     "TEAM_ORTG": "2018-19: 29 of 30 teams within 0.05 of Basketball-Reference, Boston 0.48 "
-                 "low (its game-log totals differ).",
+                 "low (see POSS).",
     "TEAM_DRTG": "2018-19: 29 of 30 teams within 0.05 of Basketball-Reference, Boston 0.52 "
-                 "low (its game-log totals differ).",
+                 "low (see POSS).",
     "ORTG": f"{_ROWS}: Basketball-Reference's player ORtg is not in the test data; the ORtg "
             "implied by its published OWS (and our TotPoss) is within 2 for at least 95% of "
             "rows.",
     "DRTG": f"{_ROWS}: the DRtg implied by Basketball-Reference's published DWS is within 2 "
             "for at least 95% of rows.",
     "OWS": f"{_ROWS}: mean absolute error 0.02, every row within 0.3 (max 0.05: rounding).",
-    "DWS": f"{_ROWS}: mean absolute error 0.03, every row within 0.3 (max 0.20, Boston, whose "
-           "game-log totals differ).",
+    "DWS": f"{_ROWS}: mean absolute error 0.03, every row within 0.3 (max 0.20, a Boston "
+           "player: see POSS).",
     "WS": f"{_ROWS}: mean absolute error 0.03, every row within 0.3 (max 0.18).",
     "BPM": f"{_ROWS}: mean absolute error 0.23, 99.7% within 1.0 (max 1.02). {_LEAD}"
            "With no lead correction at all (AVG_LEAD = 0) the error is 0.25, 99.5% within 1.0. "
