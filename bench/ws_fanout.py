@@ -15,6 +15,7 @@ over all clients, event-to-client latency p50/p99 (from the payload's ``sent_at`
 the engine publishes, to the client's receipt), coalesced messages, slow-consumer closes, gaps.
 
     python bench/ws_fanout.py [--subscribers 100,1000] [--workers 4] [--actions 610]
+                              [--formulas TS_PCT,PER,...|all]
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ sys.path.insert(0, str(ROOT / "src"))
 GAME = "0022000001"
 TOPIC = f"game:{GAME}"
 DATA = ROOT.parent / "shared" / "data" / "nba-live"
+# The page's formulas and a few more; the whole catalog (ratings, Win Shares: huge inlined
+# trees) costs the engine ~30x more per action, which would measure the engine, not fan-out.
+LIVE = ["TS_PCT", "EFG_PCT", "USG_PCT", "GAME_SCORE", "PER", "AST_PCT", "TOV_PCT", "ORB_PCT",
+        "DRB_PCT", "STL_PCT", "BLK_PCT", "PIE", "PTS_PER36"]
 
 
 def _free_port() -> int:
@@ -217,12 +222,13 @@ def _truncated(pbp: dict[str, Any], actions: int) -> dict[str, Any]:
     return {**pbp, "game": game}
 
 
-async def _capture(pbp: dict[str, Any], box: dict[str, Any]) -> tuple[list, float]:
+async def _capture(pbp: dict[str, Any], box: dict[str, Any],
+                   live: list[str] | None) -> tuple[list, float]:
     """The update payloads of one replay and their offsets in time (no subscribers)."""
     from courtside.service import RealTimeCalculationService
 
     with tempfile.TemporaryDirectory() as tmp:
-        service = RealTimeCalculationService(data_dir=Path(tmp))
+        service = RealTimeCalculationService(data_dir=Path(tmp), live_formulas=live)
         await service.start()
         sub = service.bus.subscribe(TOPIC, maxsize=1_000_000)
         start = time.perf_counter()
@@ -256,14 +262,15 @@ def _summary(name: str, results: list[dict[str, Any]], final_seq: int, first_seq
             "gaps": gaps}
 
 
-def run_service(n: int, workers: int, pbp: dict[str, Any], box: dict[str, Any]) -> dict:
+def run_service(n: int, workers: int, pbp: dict[str, Any], box: dict[str, Any],
+                live: list[str] | None) -> dict:
     from courtside.api.app import create_app
     from courtside.service import RealTimeCalculationService
 
     port = _free_port()
     loop = LoopThread()
     with tempfile.TemporaryDirectory() as tmp:
-        service = RealTimeCalculationService(data_dir=Path(tmp))
+        service = RealTimeCalculationService(data_dir=Path(tmp), live_formulas=live)
         server, serving = loop.call(_start_uvicorn(create_app(service), port))
         clients = Clients(f"ws://127.0.0.1:{port}/v1/ws", n, workers)
         clients.start()
@@ -323,17 +330,21 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--actions", type=int, default=610,
                         help="replay only the first N actions (610 = the whole game)")
+    parser.add_argument("--formulas", default=",".join(LIVE),
+                        help="formulas the engine keeps live ('all' for the whole catalog)")
     args = parser.parse_args()
     pbp, box = _docs()
     pbp = _truncated(pbp, args.actions)
-    messages, capture_s = asyncio.run(_capture(pbp, box))
+    live = None if args.formulas == "all" else args.formulas.split(",")
+    messages, capture_s = asyncio.run(_capture(pbp, box, live))
+    print(f"live formulas: {'all' if live is None else len(live)}")
     print(f"game {GAME}: {args.actions} actions -> {len(messages)} updates on {TOPIC}; "
           f"replay without subscribers {capture_s:.1f} s "
           f"({len(messages) / capture_s:,.0f} updates/s)\n")
     rows = []
     for n in (int(x) for x in args.subscribers.split(",")):
         rows.append(run_bare(n, args.workers, messages))
-        rows.append(run_service(n, args.workers, pbp, box))
+        rows.append(run_service(n, args.workers, pbp, box, live))
     print("| case | updates/s published | messages/s delivered | p50 | p99 | coalesced | "
           "closed | gaps |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
