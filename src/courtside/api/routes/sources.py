@@ -40,5 +40,7 @@ async def remove_sync(ref: str, request: Request) -> dict[str, Any]:
 
 @router.post("/syncs/{ref}/run", dependencies=[Depends(require_token)])
 async def run_sync(ref: str, request: Request) -> dict[str, Any]:
-    """Run one sync now and feed what changed to the live engine."""
-    return await request.app.state.service.sync_live_data(ref)
+    """Run one sync now and feed what changed to the live engine; the run's summary (games
+    fed, rows, stale, error, health)."""
+    runs = await request.app.state.service.sync_live_data(ref)
+    return {"runs": runs}
