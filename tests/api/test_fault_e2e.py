@@ -13,10 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
-
 from tests.api.wsclient import recv, send
 from tests.sources.conftest import FakeNBAProcess
+from websockets.asyncio.client import connect
 
 GAME = "0022000001"
 
