@@ -22,7 +22,7 @@ from courtside.model import (
     NotFoundError,
 )
 
-__all__ = ["error_body", "install_error_handlers", "status_for"]
+__all__ = ["HTTP_CODES", "error_body", "install_error_handlers", "status_for"]
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +33,15 @@ _STATUS: list[tuple[type[CourtsideError], int]] = [
     (ConfigError, 400),
 ]
 
-_HTTP_CODES = {
+HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    500: "internal_error",
+    504: "timeout",
     413: "too_large",
     422: "invalid_request",
     429: "too_many_requests",
@@ -79,7 +81,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    code = HTTP_CODES.get(exc.status_code, "http_error")
     return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
                         headers=getattr(exc, "headers", None))
 

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from courtside.api.schemas import CalculateRequest
+from courtside.api.usage import client_of
 
 router = APIRouter(prefix="/v1", tags=["calculate"])
 
@@ -23,16 +24,8 @@ async def calculate(body: CalculateRequest, request: Request) -> dict[str, Any]:
                                    use_live_data=body.use_live_data,
                                    cache_result=body.cache_result,
                                    timeout_seconds=body.timeout_seconds, interface="rest",
-                                   client=client_id(request))
+                                   client=client_of(request.scope))
     return task_response(task)
-
-
-def client_id(request: Request) -> str:
-    """Who is calling, for usage analytics: ``X-Client-Id`` or the remote address."""
-    given = request.headers.get("x-client-id", "").strip()[:100]
-    if given:
-        return given
-    return request.client.host if request.client else "anonymous"
 
 
 def task_response(task: Any) -> Any:

@@ -27,6 +27,13 @@ class ServiceHooks:
         formula nor a stat."""
         return self.service.resolve_names(list(names))
 
+    def track(self, tool: str, client: str, resource: str | None) -> Any:
+        """A context manager recording one WebSocket call in the usage tracker."""
+        from courtside.usage.scope import interface_call
+
+        return interface_call(self.service.usage, tool, interface="websocket", client=client,
+                              resource=resource)
+
     def on_drop(self, reason: str, count: int) -> None:
         """A queue coalesced or discarded messages."""
         if count:

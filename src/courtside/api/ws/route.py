@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, WebSocket
 
 from courtside.api.auth import token_ok, websocket_token
+from courtside.api.usage import client_of
 from courtside.api.ws.protocol import CLOSE_UNAUTHORIZED
 from courtside.api.ws.session import WebSocketSession
 
@@ -26,7 +27,8 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     hooks = app.state.ws_hooks
     session = WebSocketSession(ws, app.state.service.bus, app.state.ws_settings,
                                check_names=hooks.check_names, on_drop=hooks.on_drop,
-                               on_sent=hooks.on_sent)
+                               on_sent=hooks.on_sent, track=hooks.track,
+                               client=client_of(ws.scope))
     hub = app.state.hub
     hub.add(session)
     hooks.connected(hub)

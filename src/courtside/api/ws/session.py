@@ -76,6 +76,8 @@ class WebSocketSession:
     check_names: Callable[[Iterable[str]], list[str]] | None = None
     on_drop: Callable[[str, int], None] | None = None
     on_sent: Callable[[], None] | None = None
+    track: Callable[[str, str, str | None], Any] | None = None
+    client: str = "anonymous"
     queue: ClientQueue = field(init=False)
     topics: dict[str, _Topic] = field(default_factory=dict)
     sent: int = 0
@@ -158,7 +160,19 @@ class WebSocketSession:
     # ------------------------------------------------------------------ messages
 
     async def handle(self, msg: ClientMessage) -> None:
-        """Act on one client message."""
+        """Act on one client message (each but ``ping`` recorded as one usage event)."""
+        if msg.type == "ping" or self.track is None:
+            await self._handle(msg)
+            return
+        with self.track(f"ws {msg.type}", self.client, msg.topic) as call:
+            try:
+                await self._handle(msg)
+            except ProtocolError as exc:
+                if call is not None:
+                    call.fail(exc.code)
+                raise
+
+    async def _handle(self, msg: ClientMessage) -> None:
         if msg.type == "ping":
             self.queue.put(_with_id({"type": "pong", "time": utcnow().isoformat()}, msg.id))
             return
