@@ -151,3 +151,17 @@ async def test_token_guards_the_websocket(make_server) -> None:  # type: ignore[
         async with connect(url, additional_headers=headers) as ws:
             await send(ws, type="ping")
             assert (await recv(ws))["type"] == "pong"
+
+
+async def test_event_topics_carry_their_payloads_and_the_last_in_the_snapshot(server) -> None:  # type: ignore[no-untyped-def]
+    await _publish(server, "jobs:abc", {"job_id": "abc", "status": "processing", "progress": 0.5})
+    async with connect(server.ws_url) as ws:
+        await send(ws, type="subscribe", topic="jobs:abc")
+        snap = await recv(ws)
+        assert snap["entities"] == [] and snap["seq"] == 1
+        assert snap["last"] == {"job_id": "abc", "status": "processing", "progress": 0.5}
+        await _publish(server, "jobs:abc", {"job_id": "abc", "status": "completed",
+                                            "progress": 1.0})
+        event = await recv(ws)
+    assert event == {"type": "event", "topic": "jobs:abc", "seq": 2, "job_id": "abc",
+                     "status": "completed", "progress": 1.0}

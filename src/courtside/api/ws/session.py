@@ -221,6 +221,8 @@ class WebSocketSession:
                                     "entities": entities, "sent_at": utcnow().isoformat()}
         if formulas is not None:
             snapshot["formulas"] = sorted(formulas)
+        if not entities and state.last is not None and "entity" not in state.last:
+            snapshot["last"] = state.last  # an event topic (jobs, alerts): its latest event
         if reason:
             snapshot["reason"] = reason
         self.queue.put(_with_id(snapshot, msg_id))
