@@ -20,7 +20,7 @@ import courtside
 from batch_support import MAPPING, slow_compute, with_game
 from courtside.batch.inputs import QuerySource
 from courtside.batch.jobs import JobManager
-from courtside.batch.process import process_batch_calculations
+from courtside.batch.process import run_batch
 from courtside.model import BatchStatus, DataError
 from courtside.storage.db import Database
 from courtside.storage.jobs import JobStore
@@ -112,7 +112,7 @@ def test_every_executor_equals_one_shot_compute(manager, boxscores, season, expe
 
 
 def test_null_results_become_row_errors_and_no_row_is_dropped(manager, season) -> None:
-    result = process_batch_calculations(season, ["TS_PCT", "FTA_RATE"], batch_size=3_000,
+    result = run_batch(season, ["TS_PCT", "FTA_RATE"], batch_size=3_000,
                                         manager=manager, mapping=MAPPING)
     zero_tsa = season.with_row_index("i").filter((pl.col("FGA") == 0) & (pl.col("FTA") == 0))
     zero_fga = season.with_row_index("i").filter(pl.col("FGA") == 0)
@@ -271,7 +271,7 @@ def test_corrupt_and_missing_inputs_fail_the_job_with_a_clear_reason(tmp_path,
     missing = manager.submit(tmp_path / "nope" / "*.csv", ["TS_PCT"])
     assert missing.status is BatchStatus.FAILED and "no file matches" in missing.error
     with pytest.raises(DataError, match="cannot read"):
-        process_batch_calculations(broken, ["TS_PCT"], manager=manager)
+        run_batch(broken, ["TS_PCT"], manager=manager)
 
 
 @pytest.mark.parametrize("executor", ["sequential", "parallel"])
@@ -375,9 +375,9 @@ def test_batch_size_follows_rows_width_and_memory() -> None:
 
 
 async def test_async_variant_runs_in_a_thread(season, expected) -> None:
-    from courtside.batch.process import aprocess_batch_calculations
+    from courtside.batch.process import arun_batch
 
-    result = await aprocess_batch_calculations(season, ["TS_PCT"], mapping=MAPPING,
+    result = await arun_batch(season, ["TS_PCT"], mapping=MAPPING,
                                                batch_size=10_000)
     assert result.complete and result.job.chunks_total == 3
     assert_frame_equal(result.results.select("TS_PCT"), expected.select("TS_PCT"),

@@ -960,12 +960,18 @@ async def calculate_formula_realtime(formula_id: str, input_data: Mapping[str, A
         cache_result=cache_result, timeout_seconds=timeout_seconds)
 
 
-async def process_batch_calculations(formulas: str | list[str], data: Any, *,
+async def process_batch_calculations(data: Any, formulas: str | list[str], *,
                                      executor: str = "sequential", wait: bool = False,
-                                     **options: Any) -> Any:
-    """Submit a batch calculation; returns its ``BatchJob`` (see
-    ``RealTimeCalculationService.process_batch``)."""
+                                     progress_callback: Any = None, **options: Any) -> Any:
+    """Submit a batch calculation to the running service; returns its ``BatchJob``.
+
+    ``data`` and ``formulas`` as for ``courtside.compute``; progress goes to
+    ``progress_callback`` and the ``jobs:<jobId>`` topic. Without a running service, use
+    ``courtside.batch.run_batch`` (blocking, returns the rows). Other options: see
+    ``RealTimeCalculationService.process_batch``.
+    """
     return await (await _service()).process_batch(formulas, data, executor=executor, wait=wait,
+                                                  progress_callback=progress_callback,
                                                   **options)
 
 

@@ -172,6 +172,18 @@ async def test_standalone_functions_use_one_default_service(tmp_path: Path) -> N
         assert task.result == (5 + 0.5 * 2) / 10
         status = await svc.get_realtime_service_status()
         assert status.running and status.metrics.calculations_total == 1
+        import polars as pl
+
+        rows = pl.DataFrame({"PTS": [30, 0], "FGA": [20, 0], "FTA": [5, 0]})
+        events: list = []
+        job = await svc.process_batch_calculations(rows, ["TS_PCT"], wait=True,
+                                                   progress_callback=events.append)
+        assert job.status.value == "completed" and job.processed_rows == 2
+        assert job.failed_rows == 1  # the 0/0 row: null plus an error entry, not dropped
+        assert events and events[-1].processed_rows == 2
+        results = await started.batch_results(job.job_id)
+        values = [r["TS_PCT"] for r in results["rows"]]
+        assert values[0] == pytest.approx(30 / (2 * (20 + 0.44 * 5))) and values[1] is None
     finally:
         await svc.stop_realtime_service()
         await svc.stop_realtime_service()

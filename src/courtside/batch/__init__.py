@@ -2,5 +2,5 @@
 executors, with progress, cancellation, timeouts and persisted Parquet results.
 
 Entry points: ``JobManager`` (courtside.batch.jobs), the job API shared by the CLI, REST and
-MCP; ``process_batch_calculations`` (courtside.batch.process), the standalone function.
+MCP; ``run_batch`` (courtside.batch.process), one blocking call without a service.
 """

@@ -1,6 +1,7 @@
-"""``process_batch_calculations``: the mission's standalone batch function.
+"""``run_batch``: a batch job in one blocking call, without a running service.
 
-It runs a batch job and returns its results in one call, for notebooks and scripts. Pass a
+(``courtside.process_batch_calculations`` is the mission's async function that submits to
+the running service.) It runs a batch job and returns its results in one call, for notebooks and scripts. Pass a
 ``JobManager`` (or ``data_dir``) to keep the job and its results like any other job; without
 one, the job runs in a temporary directory that is removed afterwards.
 """
@@ -43,7 +44,7 @@ class BatchResult:
         return self.job.status is BatchStatus.COMPLETED
 
 
-def process_batch_calculations(
+def run_batch(
     data: Any,
     formulas: str | Sequence[str],
     *,
@@ -117,8 +118,7 @@ def _run(manager: JobManager, data: Any, formulas: str | Sequence[str], **kwargs
     return BatchResult(job, results, errors)
 
 
-async def aprocess_batch_calculations(data: Any, formulas: str | Sequence[str],
-                                      **kwargs: Any) -> BatchResult:
-    """``process_batch_calculations`` for async code: the job runs in a worker thread, so the
+async def arun_batch(data: Any, formulas: str | Sequence[str], **kwargs: Any) -> BatchResult:
+    """``run_batch`` for async code: the job runs in a worker thread, so the
     event loop stays free (progress callbacks are called from that thread)."""
-    return await asyncio.to_thread(process_batch_calculations, data, formulas, **kwargs)
+    return await asyncio.to_thread(run_batch, data, formulas, **kwargs)
