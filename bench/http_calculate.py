@@ -9,7 +9,7 @@ not share the server's GIL. Cases:
 - ``/v1/calculate`` with the same inputs every time (cache hit after the first call);
 - ``/v1/calculate`` with different inputs every request (cache miss: compute and store).
 
-    python bench/http_calculate.py [--requests 3000] [--concurrency 16]
+    python bench/http_calculate.py [--requests 2000] [--concurrency 16] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -132,26 +132,33 @@ def measure(port: int, requests: int, concurrency: int, vary: bool) -> dict[str,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
     from courtside.api.app import create_app
     from courtside.service import RealTimeCalculationService
 
-    rows = []
-    with Served(bare_app()) as served:
-        rows.append(("baseline: bare FastAPI endpoint",
-                     measure(served.port, args.requests, args.concurrency, vary=False)))
+    cases = [("baseline: bare FastAPI endpoint", "bare", False),
+             ("/v1/calculate, same inputs (cache hit)", "courtside", False),
+             ("/v1/calculate, new inputs (cache miss)", "courtside", True)]
+    best: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         service = RealTimeCalculationService(data_dir=Path(tmp))
-        with Served(create_app(service)) as served:
-            rows.append(("/v1/calculate, same inputs (cache hit)",
-                         measure(served.port, args.requests, args.concurrency, vary=False)))
-            rows.append(("/v1/calculate, new inputs (cache miss)",
-                         measure(served.port, args.requests, args.concurrency, vary=True)))
+        with Served(bare_app()) as bare, Served(create_app(service)) as ours:
+            ports = {"bare": bare.port, "courtside": ours.port}
+            # Rounds alternate the cases so that a change in the machine's load hits them
+            # alike; the best round of each case is kept.
+            for _ in range(args.rounds):
+                for name, target, vary in cases:
+                    r = measure(ports[target], args.requests, args.concurrency, vary)
+                    if name not in best or r["rps"] > best[name]["rps"]:
+                        best[name] = r
+    rows = [(name, best[name]) for name, _, _ in cases]
     base = rows[0][1]["rps"]
-    print(f"{args.requests} requests per case, {args.concurrency} in flight\n")
+    print(f"{args.requests} requests per case, {args.concurrency} in flight, best of "
+          f"{args.rounds} alternating rounds\n")
     print("| case | requests/s | p50 | p99 | x baseline | errors |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, r in rows:
