@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -944,11 +945,27 @@ async def stop_realtime_service() -> None:
         await service.stop()
 
 
+def _python_api(fn: Any) -> Any:
+    """Record each call of a standalone function as one usage event (interface ``python``);
+    the service describes it (formula, cache hit) rather than recording a second one."""
+    from courtside.usage.scope import interface_call
+
+    @functools.wraps(fn)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        service = _default if _default is not None and _default.running else None
+        with interface_call(service.usage if service else None, fn.__name__,
+                            interface="python"):
+            return await fn(*args, **kwargs)
+
+    return wrapper
+
+
 async def _service() -> RealTimeCalculationService:
     return _default if _default is not None and _default.running else \
         await start_realtime_service()
 
 
+@_python_api
 async def calculate_formula_realtime(formula_id: str, input_data: Mapping[str, Any] | None = None,
                                      *, entity: EntityRef | str | Mapping[str, Any] | None = None,
                                      use_live_data: bool = True, cache_result: bool = True,
@@ -960,6 +977,7 @@ async def calculate_formula_realtime(formula_id: str, input_data: Mapping[str, A
         cache_result=cache_result, timeout_seconds=timeout_seconds)
 
 
+@_python_api
 async def process_batch_calculations(data: Any, formulas: str | list[str], *,
                                      executor: str = "sequential", wait: bool = False,
                                      progress_callback: Any = None, **options: Any) -> Any:
@@ -975,11 +993,13 @@ async def process_batch_calculations(data: Any, formulas: str | list[str], *,
                                                   **options)
 
 
+@_python_api
 async def sync_live_data(sync: str | None = None) -> list[dict[str, Any]]:
     """Run a sync now (see ``RealTimeCalculationService.sync_live_data``)."""
     return await (await _service()).sync_live_data(sync)
 
 
+@_python_api
 async def get_realtime_service_status() -> ServiceStatus:
     """The default service's status (``running=False`` when none is started)."""
     if _default is None:
@@ -987,6 +1007,7 @@ async def get_realtime_service_status() -> ServiceStatus:
     return await _default.status()
 
 
+@_python_api
 async def optimize_realtime_performance(*, apply: bool = True) -> dict[str, Any]:
     """Tune the default service from its measured metrics (see ``optimize``)."""
     return await (await _service()).optimize(apply=apply)

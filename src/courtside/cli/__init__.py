@@ -32,6 +32,9 @@ def _root(
 def _register() -> None:
     # Each sub-command module adds its commands to ``app`` when imported.
     from courtside.cli import commands  # noqa: F401
+    from courtside.cli.tracking import track_commands
+
+    track_commands(app)  # one usage event per command run
 
 
 # Commands whose start-up time matters (whole batch runs are timed end to end): run alone,
