@@ -32,6 +32,14 @@ def _port_open(host: str, port: int) -> bool:
         return False
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_data_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Nothing a test runs (a CLI command's usage event, a service without a data_dir) writes
+    under the real ~/.courtside."""
+    if not os.environ.get("COURTSIDE_DATA_DIR"):
+        os.environ["COURTSIDE_DATA_DIR"] = str(tmp_path_factory.mktemp("courtside-home"))
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The folder of real NBA recordings and tables (../shared/data)."""
