@@ -850,15 +850,13 @@ class RealTimeCalculationService:
 
         return await optimize(self, apply=apply)
 
-    @property
-    def analytics(self) -> Any:
-        """Usage analytics over this service's database (``courtside.usage.analytics``)."""
+    def usage_database(self) -> Any:
+        """The database of the usage events, every buffered event written to it first (so a
+        report includes the calls made just before it)."""
         if self.usage is None or self.database is None:
             raise ConfigError("the service is not started; start it to read usage analytics")
-        from courtside.usage.analytics import UsageAnalytics
-
-        return UsageAnalytics(self.database, self.usage,
-                              known_formulas=[f.id for f in self.catalog])
+        self.usage.flush()
+        return self.database
 
     async def optimize_from_usage(self, *, period: str = "hour",
                                   apply: bool = False) -> dict[str, Any]:
@@ -866,19 +864,34 @@ class RealTimeCalculationService:
         intervals); with ``apply`` they are applied and measured around the same probe
         workload (the recent live calculations), and logged."""
         from courtside.live.optimize import ServiceTarget
+        from courtside.usage.optimise import apply as apply_actions
+        from courtside.usage.optimise import recommend_actions
+        from courtside.usage.patterns import analyze_usage_patterns
 
-        analytics = self.analytics
         target = ServiceTarget(self)
         target.choose_workload()
         current = {"cache_ttl_seconds": self.cache.ttl_seconds, "batch_size": self.batch_size,
                    "sync_intervals": self.sync_intervals()}
-        return await asyncio.to_thread(analytics.optimise, target, period=period,
-                                       apply_actions=apply, current=current,
-                                       workload=target.run_probe)
+
+        def run() -> dict[str, Any]:
+            db = self.usage_database()
+            patterns = analyze_usage_patterns(db, period)
+            actions = recommend_actions(patterns, current=current)
+            out: dict[str, Any] = {"period": patterns.period.to_dict(),
+                                   "calls": patterns.totals["calls"],
+                                   "actions": [a.to_dict() for a in actions], "applied": None}
+            if apply and actions:
+                out["applied"] = apply_actions(actions, target, workload=target.run_probe,
+                                               db=db).to_dict()
+            return out
+
+        return await asyncio.to_thread(run)
 
     def watch_usage_alerts(self, interval: float = 30.0) -> asyncio.Task[Any]:
         """Evaluate the stored alert rules every ``interval`` seconds while the service runs,
         delivering to the ``alerts`` topic, the rules' webhooks and the log (idempotent)."""
+        from courtside.usage.alerts import AlertEvaluator
+
         task = self._alert_task
         if task is not None and not task.done():
             return task
@@ -886,7 +899,7 @@ class RealTimeCalculationService:
         async def publish(event: Any) -> None:
             await self.bus.publish("alerts", {"type": "alert", **event.to_dict()})
 
-        evaluator = self.analytics.evaluator(callbacks=[publish])
+        evaluator = AlertEvaluator(self.usage_database(), callbacks=[publish])
         self._alert_task = self.spawn(evaluator.run(interval), name="usage-alerts")
         return self._alert_task
 

@@ -14,6 +14,10 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import BaseModel, Field
 
 from courtside.mcp.calls import tool_errors
+from courtside.model import ConfigError
+from courtside.usage import tools as usage_tools
+from courtside.usage.alerts import alert_history
+from courtside.usage.dashboard import dashboard_data
 
 __all__ = ["register_usage_tools"]
 
@@ -39,18 +43,19 @@ class AlertRuleSpec(BaseModel):
     webhook_url: str | None = Field(None, description="Also POST alerts of this rule here.")
 
 
-def _filters(client: str | None, interface: str | None, tool: str | None,
-             formula: str | None) -> dict[str, str | None]:
-    return {"client": client, "interface": interface, "tool": tool, "formula": formula}
-
-
 def register_usage_tools(server: MCPServer, service: Any) -> None:
-    """Add the usage analytics tools to ``server``."""
+    """Add the usage analytics tools to ``server``: each calls its namesake in
+    ``courtside.usage.tools`` on the service's usage database."""
 
-    def analytics() -> Any:
-        analytics = service.analytics
-        analytics.known_tools = sorted(t.name for t in server._tool_manager.list_tools())
-        return analytics
+    def known() -> dict[str, list[str]]:
+        return {"known_tools": sorted(t.name for t in server._tool_manager.list_tools()),
+                "known_formulas": [f.id for f in service.catalog]}
+
+    async def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        def run() -> Any:
+            return fn(service.usage_database(), *args, **kwargs)
+
+        return await asyncio.to_thread(run)
 
     @server.tool(description="Record one usage event now (for work done outside courtside "
                  "that should count in its usage analytics). It is written before this call "
@@ -69,11 +74,12 @@ def register_usage_tools(server: MCPServer, service: Any) -> None:
         items: Annotated[int | None, Field(ge=0, description="Rows or values processed.")] = None,
     ) -> dict[str, Any]:
         with tool_errors():
-            event_id = await asyncio.to_thread(
-                service.analytics.track, tool=tool, duration_ms=duration_ms, outcome=outcome,
-                interface=interface, client=client, formula=formula, error_code=error_code,
-                cache_hit=cache_hit, items=items)
-            return {"event_id": event_id, "recorded": True}
+            if service.usage is None:
+                raise ConfigError("the service is not started; start it to record usage")
+            return await asyncio.to_thread(
+                usage_tools.track_usage_event, service.usage, tool=tool, interface=interface,
+                client=client, formula=formula, duration_ms=duration_ms, outcome=outcome,
+                error_code=error_code, cache_hit=cache_hit, items=items)
 
     @server.tool(description="Usage patterns over a period: call volume over time, top "
                  "formulas, tools and clients, latency p50/p95/p99, error rates, trend between "
@@ -82,8 +88,8 @@ def register_usage_tools(server: MCPServer, service: Any) -> None:
                                      interface: Filter = None, tool: Filter = None,
                                      formula: Filter = None) -> dict[str, Any]:
         with tool_errors():
-            return await asyncio.to_thread(analytics().patterns, period,
-                                           filters=_filters(client, interface, tool, formula))
+            return await call(usage_tools.analyze_usage_patterns, period=period, client=client,
+                              interface=interface, tool=tool, formula=formula)
 
     @server.tool(description="Findings computed from a period's usage, most severe first, each "
                  "with the numbers behind it: formulas with high error rates, slow tools, low "
@@ -91,8 +97,8 @@ def register_usage_tools(server: MCPServer, service: Any) -> None:
     async def generate_usage_insights(period: Period = "day",
                                       client: Filter = None) -> list[dict[str, Any]]:
         with tool_errors():
-            return await asyncio.to_thread(analytics().insights, period,
-                                           filters=_filters(client, None, None, None))
+            return await call(usage_tools.generate_usage_insights, period=period,
+                              client=client, **known())
 
     @server.tool(description="Optimisation actions derived from a period's usage: warm the "
                  "cache for the most used formulas, adjust the cache TTL, batch size and sync "
@@ -107,8 +113,8 @@ def register_usage_tools(server: MCPServer, service: Any) -> None:
 
     @server.tool(description="A usage report for a period: totals, volume, top formulas, "
                  "tools and clients, latency percentiles, error rates, insights and "
-                 "recommended actions. format json returns the data; csv, markdown and html "
-                 "(with charts) return the document as text.")
+                 "recommended actions. format json returns the data as an object; csv, "
+                 "markdown and html (with charts) return the document as text in content.")
     async def generate_usage_report(
         period: Period = "day",
         format: Annotated[Literal["json", "csv", "markdown", "html"], Field(
@@ -116,34 +122,33 @@ def register_usage_tools(server: MCPServer, service: Any) -> None:
         client: Filter = None,
     ) -> dict[str, Any]:
         with tool_errors():
-            text = await asyncio.to_thread(analytics().report, period, format,
-                                           filters=_filters(client, None, None, None))
-            if format == "json":
-                return {"format": "json", "report": json.loads(text)}
-            return {"format": format, "document": text}
+            out = await call(usage_tools.generate_usage_report, period=period, client=client,
+                             format=format, **known())
+            if out["format"] == "json":
+                out["content"] = json.loads(out["content"])
+            return out
 
-    @server.tool(description="Add alert rules on usage metrics and evaluate them continuously "
-                 "(every interval_seconds) while the service runs; alerts go to the rules' "
-                 "webhooks, the 'alerts' WebSocket topic and the log, deduplicated by each "
-                 "rule's cooldown. Returns every stored rule and the recent alerts.")
+    @server.tool(description="Add alert rules on usage metrics (and remove rules by name) and "
+                 "evaluate them continuously (every interval_seconds) while the service runs; "
+                 "alerts go to the rules' webhooks, the 'alerts' WebSocket topic and the log, "
+                 "deduplicated by each rule's cooldown. Returns every stored rule and the "
+                 "recent alerts.")
     async def setup_usage_alerts(
         rules: Annotated[list[AlertRuleSpec], Field(
             description="Rules to add; may be empty to list what is set up.")],
         remove: Annotated[list[str] | None, Field(
-            description="Names of rules to delete first.")] = None,
+            description="Names of rules to delete.")] = None,
         interval_seconds: Annotated[float, Field(
             ge=1, le=3600, description="How often rules are evaluated.")] = 30.0,
     ) -> dict[str, Any]:
         with tool_errors():
-            a = service.analytics
-            for name in remove or []:
-                await asyncio.to_thread(a.remove_alert_rule, name)
-            added = await asyncio.to_thread(
-                a.add_alert_rules, [r.model_dump(exclude_none=True) for r in rules])
+            out = await call(usage_tools.setup_usage_alerts,
+                             rules=[r.model_dump(exclude_none=True) for r in rules],
+                             remove=remove or [])
             service.watch_usage_alerts(interval_seconds)
-            return {"added": [r["name"] for r in added],
-                    "rules": await asyncio.to_thread(a.alert_rules),
-                    "recent_alerts": await asyncio.to_thread(a.alert_history, limit=20)}
+            history = await call(alert_history, limit=20)
+            out["recent_alerts"] = [e.to_dict() for e in history]
+            return out
 
     @server.tool(description="The data of the usage dashboard for a period (and optionally one "
                  "client): patterns (volume, top formulas, tools and clients, latencies, "
@@ -151,4 +156,4 @@ def register_usage_tools(server: MCPServer, service: Any) -> None:
     async def create_usage_dashboard(period: Period = "day",
                                      client: Filter = None) -> dict[str, Any]:
         with tool_errors():
-            return await asyncio.to_thread(analytics().dashboard, period, client=client)
+            return await call(dashboard_data, period=period, client=client, **known())
