@@ -59,6 +59,12 @@ async def test_rest_and_websocket_calls_are_one_event_each(tmp_path: Path,
             assert (await http.get("/v1/games")).status_code == 200
             assert (await http.get("/v1/games/0099999999")).status_code == 404
             assert (await http.get("/healthz")).status_code == 200  # probes are not usage
+            page = await http.get("/usage")
+            assert page.status_code == 200 and "/v1/usage/dashboard" in page.text
+            board = (await http.get("/v1/usage/dashboard",
+                                    params={"period": "hour", "client": "stats-page"})).json()
+            # the five calls above; this one is recorded when it ends
+            assert board["patterns"]["totals"]["calls"] == 5
         async with connect(server.ws_url, additional_headers=headers) as ws:
             await ws.send(json.dumps({"type": "ping", "id": 1}))
             await ws.send(json.dumps({"type": "subscribe", "topic": f"game:{GAME}"}))
@@ -71,7 +77,8 @@ async def test_rest_and_websocket_calls_are_one_event_each(tmp_path: Path,
         events = rows(default_url(tmp_path))
     rest = by_tool(events, "rest")
     assert {t: len(v) for t, v in rest.items()} == {
-        "POST /v1/calculate": 2, "GET /v1/games": 1, "GET /v1/games/{game_id}": 1}
+        "POST /v1/calculate": 2, "GET /v1/games": 1, "GET /v1/games/{game_id}": 1,
+        "GET /usage": 1, "GET /v1/usage/dashboard": 1}
     calc = rest["POST /v1/calculate"]
     assert [(e["formula"], e["cache_hit"], e["outcome"], e["client"]) for e in calc] == [
         ("TS_PCT", False, "ok", "stats-page"), ("TS_PCT", True, "ok", "stats-page")]
