@@ -47,8 +47,8 @@ def register_usage_tools(server: MCPServer, service: Any) -> None:
     """Add the usage analytics tools to ``server``: each calls its namesake in
     ``courtside.usage.tools`` on the service's usage database."""
 
-    def known() -> dict[str, list[str]]:
-        return {"known_tools": sorted(t.name for t in server._tool_manager.list_tools()),
+    async def known() -> dict[str, list[str]]:
+        return {"known_tools": sorted(t.name for t in await server.list_tools()),
                 "known_formulas": [f.id for f in service.catalog]}
 
     async def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -98,7 +98,7 @@ def register_usage_tools(server: MCPServer, service: Any) -> None:
                                       client: Filter = None) -> list[dict[str, Any]]:
         with tool_errors():
             return await call(usage_tools.generate_usage_insights, period=period,
-                              client=client, **known())
+                              client=client, **await known())
 
     @server.tool(description="Optimisation actions derived from a period's usage: warm the "
                  "cache for the most used formulas, adjust the cache TTL, batch size and sync "
@@ -123,7 +123,7 @@ def register_usage_tools(server: MCPServer, service: Any) -> None:
     ) -> dict[str, Any]:
         with tool_errors():
             out = await call(usage_tools.generate_usage_report, period=period, client=client,
-                             format=format, **known())
+                             format=format, **await known())
             if out["format"] == "json":
                 out["content"] = json.loads(out["content"])
             return out
@@ -156,4 +156,4 @@ def register_usage_tools(server: MCPServer, service: Any) -> None:
     async def create_usage_dashboard(period: Period = "day",
                                      client: Filter = None) -> dict[str, Any]:
         with tool_errors():
-            return await call(dashboard_data, period=period, client=client, **known())
+            return await call(dashboard_data, period=period, client=client, **await known())
