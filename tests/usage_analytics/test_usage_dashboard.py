@@ -80,7 +80,9 @@ def test_dashboard_renders_filters_and_refreshes_live(db, chromium_path):
             tab.select_option("#client", "bob")
             expect(tab.locator("#kpi-calls")).to_have_text("4")
             expect(tab.locator("#chart-formulas rect.bar")).to_have_count(2)
-            tab.select_option("#period", "week")
+            # the count is 4 for day and week alike: wait for the week's request itself
+            with tab.expect_request(lambda r: "period=week" in r.url):
+                tab.select_option("#period", "week")
             expect(tab.locator("#kpi-calls")).to_have_text("4")
             last = parse_qs(urlparse([u for u in requests if "dashboard.json" in u][-1]).query)
             assert last == {"period": ["week"], "client": ["bob"]}
