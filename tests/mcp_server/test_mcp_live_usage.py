@@ -42,7 +42,8 @@ async def test_listening_client_is_told_of_every_change_until_the_final(light_se
     pbp, box, last = first_minutes(game_files, 200)
     async with client(service) as c:
         async with c.listen(resource_subscriptions=[URI]) as sub:
-            replay = service.start_replay(pbp, box, speed=0)
+            # paced (at most 10 ms between actions) so that the game is live for a while
+            replay = service.start_replay(pbp, box, speed=1, max_gap=0.01)
             seen: list[dict] = []
             async with asyncio.timeout(120):
                 async for event in sub:

@@ -182,6 +182,8 @@ class JobManager:
         return _owner_alive(stored, self._me)
 
     def _mark_dead(self, stored: StoredJob) -> None:
+        if self.store.get(stored.job.job_id).job.status.finished:
+            return  # its run ended between the caller's read and the liveness check
         owner = stored.owner
         who = f"pid {owner.pid} on {owner.host}" if owner else "its process"
         finish(self.store, stored.job.job_id, None,
