@@ -64,6 +64,11 @@ def test_calculate_explicit_inputs_and_cache(http: httpx.Client) -> None:
     assert task["cache_hit"] is False and task["duration_ms"] >= 0
     again = http.post("/v1/calculate", json=body).json()
     assert again["cache_hit"] is True and again["result"] == task["result"]
+    # the Python and MCP argument names are accepted too
+    named = http.post("/v1/calculate", json={"formula_id": "TS_PCT",
+                                             "input_data": {"PTS": 10, "FGA": 8, "FTA": 0}})
+    assert named.status_code == 200, named.text
+    assert named.json()["result"] == pytest.approx(10 / 16)
 
 
 def test_calculate_live_entity_matches_the_nba_box_score(http: httpx.Client, box: dict) -> None:

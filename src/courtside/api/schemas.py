@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 __all__ = ["CalculateRequest", "DefineFormulasRequest", "SyncRequest"]
 
@@ -14,11 +14,15 @@ class CalculateRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # formula_id/input_data are accepted too: the names of calculate_formula_realtime and MCP.
     formula: str = Field(min_length=1, max_length=200,
-                         description="A formula id or alias (TS_PCT, ts%) or a custom name.")
+                         validation_alias=AliasChoices("formula", "formula_id"),
+                         description="A formula id or alias (TS_PCT, ts%) or a custom name "
+                         "(also accepted as formula_id).")
     inputs: dict[str, float | None] | None = Field(
-        default=None, max_length=500,
-        description="Stat name -> value, e.g. {\"PTS\": 30, \"FGA\": 20, \"FTA\": 6}.")
+        default=None, max_length=500, validation_alias=AliasChoices("inputs", "input_data"),
+        description="Stat name -> value, e.g. {\"PTS\": 30, \"FGA\": 20, \"FTA\": 6} "
+        "(also accepted as input_data).")
     entity: str | None = Field(
         default=None, max_length=100,
         description="A live entity: 'player:203925@0022000001', 'team:1610612744', 'game:0022000001'.")
