@@ -307,7 +307,11 @@ class WebSocketSession:
     def _put_update(self, topic: str, seq: int, payload: dict[str, Any],
                     formulas: frozenset[str] | None) -> None:
         if "entity" not in payload:
-            self.queue.put({"type": "event", "topic": topic, "seq": seq, **payload})
+            # the envelope wins: a payload's own kind (job_progress, alert) goes in "event"
+            message = {**payload, "type": "event", "topic": topic, "seq": seq}
+            if "type" in payload:
+                message["event"] = payload["type"]
+            self.queue.put(message)
             return
         message = {"type": "update", "topic": topic, "seq": seq, **payload}
         if formulas is not None:
