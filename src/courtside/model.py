@@ -21,6 +21,7 @@ __all__ = [
     "BatchStatus",
     "CalculationStatus",
     "ConfigError",
+    "ConflictError",
     "CourtsideError",
     "DataError",
     "DataSourceType",
@@ -85,6 +86,12 @@ class ConfigError(CourtsideError):
     """A setting, source definition or request argument is invalid."""
 
     code = "invalid_config"
+
+
+class ConflictError(ConfigError):
+    """A request that the target's current state forbids (cancel a finished job...)."""
+
+    code = "conflict"
 
 
 class NotFoundError(CourtsideError):

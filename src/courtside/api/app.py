@@ -17,7 +17,7 @@ from starlette.routing import Route
 from courtside import __version__
 from courtside.api import pages
 from courtside.api.errors import install_error_handlers
-from courtside.api.routes import calculate, formulas, games, sources, status, usage
+from courtside.api.routes import calculate, formulas, games, jobs, sources, status, usage
 from courtside.api.usage import UsageMiddleware
 from courtside.api.ws import route as ws_route
 from courtside.api.ws.hooks import ServiceHooks
@@ -31,8 +31,9 @@ MCP_PATH = "/mcp"
 
 _DESCRIPTION = """Real-time NBA statistics: live box scores with advanced formulas.
 
-Writes (formula definitions, syncs) need `Authorization: Bearer <token>` when the server has a
-token. Live values stream over the WebSocket at `/v1/ws` (protocol: docs/websocket.md).
+Writes (formula definitions, syncs, batch jobs) need `Authorization: Bearer <token>` when the
+server has a token. Live values and batch job progress (topic `jobs:<id>`) stream over the
+WebSocket at `/v1/ws` (protocol: docs/websocket.md).
 Errors are `{"error": {"code": ..., "message": ...}}`.
 """
 
@@ -75,7 +76,7 @@ def create_app(service: Any, *, token: str | None = None,
     app.state.ws_hooks = ServiceHooks(service)
     install_error_handlers(app)
     app.add_middleware(UsageMiddleware, service=service)
-    for module in (calculate, formulas, games, sources, status, usage, ws_route, pages):
+    for module in (calculate, formulas, games, jobs, sources, status, usage, ws_route, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     if mcp_http is not None:

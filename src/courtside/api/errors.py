@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from courtside.model import (
     ConfigError,
+    ConflictError,
     CourtsideError,
     DataError,
     FormulaError,
@@ -30,6 +31,7 @@ _STATUS: list[tuple[type[CourtsideError], int]] = [
     (NotFoundError, 404),
     (FormulaError, 422),
     (DataError, 422),
+    (ConflictError, 409),
     (ConfigError, 400),
 ]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import glob as globlib
+import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -180,6 +181,35 @@ def resolve(data: Any, *, spill_dir: Path | None = None) -> BatchInput:
     return BatchInput(description, parts)
 
 
+def check(data: Any) -> None:
+    """Cheap checks before a job is created: every file exists, has a known type and can be
+    opened; a query is one SELECT on a valid URL. Contents are read by the job itself (a
+    corrupt file fails the job, with the reason)."""
+    if isinstance(data, QuerySource):
+        check_read_only(data.query)
+        _parse_url(data.url)
+        return
+    if _is_frame(data):
+        return
+    items = list(data) if isinstance(data, list | tuple) else [data]
+    if not items:
+        raise DataError("no input given: pass a frame, a file, a folder or a glob")
+    for item in items:
+        if not isinstance(item, str | Path):
+            raise ConfigError(f"unsupported input {type(item).__name__}; pass a Polars or pandas "
+                              "DataFrame, a path, a folder, a glob or a QuerySource")
+        for path in expand_paths(item):
+            _fmt_of(path)
+            if not os.access(path, os.R_OK):
+                raise DataError(f"input file {path} is not readable by the server's user; "
+                                "check its permissions")
+
+
+def _is_frame(data: Any) -> bool:
+    return isinstance(data, pl.DataFrame | pl.LazyFrame) or (
+        type(data).__module__.startswith("pandas") and hasattr(data, "columns"))
+
+
 def _as_frame(data: Any) -> pl.DataFrame | None:
     if isinstance(data, pl.DataFrame):
         return data
@@ -205,14 +235,21 @@ def check_read_only(query: str) -> str:
     return text
 
 
+def _parse_url(text: str) -> Any:
+    from sqlalchemy import make_url
+
+    try:
+        return make_url(text)
+    except Exception as exc:  # sqlalchemy raises ArgumentError with a clear message
+        raise ConfigError(f"invalid database URL: {exc}; e.g. sqlite:///games.db or "
+                          "postgresql+psycopg://user@host/db") from exc
+
+
 def _resolve_query(source: QuerySource, spill_dir: Path, batch_rows: int = 100_000) -> BatchInput:
-    from sqlalchemy import create_engine, make_url, text
+    from sqlalchemy import create_engine, text
 
     query = check_read_only(source.query)
-    try:
-        url = make_url(source.url)
-    except Exception as exc:  # sqlalchemy raises ArgumentError with a clear message
-        raise ConfigError(f"invalid database URL: {exc}") from exc
+    url = _parse_url(source.url)
     shown = url.render_as_string(hide_password=True)
     engine = create_engine(url)
     out = spill_dir / "query"

@@ -26,13 +26,21 @@ from courtside.batch.chunks import ChunkTask, ComputeFn, plan_chunks
 from courtside.batch.context import ContextFn, derive_context
 from courtside.batch.executors import EXECUTORS, make_executor, workers_for
 from courtside.batch.explain import FormulaExplainer
-from courtside.batch.inputs import BatchInput, QuerySource, resolve
+from courtside.batch.inputs import BatchInput, QuerySource, check, resolve
 from courtside.batch.progress import ProgressCallback, Publish
-from courtside.batch.results import scan_errors, scan_results, write_frame
+from courtside.batch.results import page, scan_errors, scan_results, write_frame
 from courtside.batch.rowerrors import Explainer
 from courtside.batch.runner import finish, run_chunks
 from courtside.batch.sizing import choose_batch_size, row_bytes
-from courtside.model import BatchJob, BatchStatus, ConfigError, CourtsideError, utcnow
+from courtside.batch.sourceinput import ConfiguredSource, check_source, read_source_frame
+from courtside.model import (
+    BatchJob,
+    BatchStatus,
+    ConfigError,
+    ConflictError,
+    CourtsideError,
+    utcnow,
+)
 from courtside.storage.db import Database, default_url
 from courtside.storage.jobs import JobStore, Owner, StoredJob
 
@@ -167,6 +175,15 @@ class JobManager:
         frame = scan_errors(self.job_dir(job_id))
         return frame if lazy else frame.collect()
 
+    def page(self, job_id: str, *, offset: int = 0, limit: int = 100) -> dict[str, Any]:
+        """Result rows ``offset`` to ``offset + limit`` with those rows' errors and the
+        totals, JSON-ready (non-finite floats as None)."""
+        self.store.get(job_id)
+        if offset < 0 or limit < 0:
+            raise ConfigError("offset and limit must be >= 0")
+        job_dir = self.job_dir(job_id)
+        return page(scan_results(job_dir), scan_errors(job_dir), offset=offset, limit=limit)
+
     def write_results(self, job_id: str, target: str | Path) -> None:
         """Write the results to a file (CSV, Parquet, JSON, NDJSON by extension)."""
         write_frame(self.results(job_id, lazy=True), target)
@@ -205,12 +222,14 @@ class JobManager:
                team_context: str | Path | None = None,
                cluster: Any = None, workers: int | None = None,
                progress_callback: ProgressCallback | None = None,
-               wait: bool = True) -> BatchJob:
+               wait: bool = True, check_input: bool = False) -> BatchJob:
         """Create a job and run it: in this thread (``wait=True``, returns the finished job)
         or in a background thread (returns the QUEUED job; follow it with ``status``/``wait``).
 
         ``data``: a Polars/pandas frame (spilled to the job directory so it can be resumed),
-        a path, folder or glob (or a list), or a ``QuerySource``. ``context``: a courtside
+        a path, folder or glob (or a list), a ``QuerySource``, or a ``ConfiguredSource``
+        (a stored sync, read once). ``check_input``: raise on a missing file, a bad query or
+        an unknown source now (see ``check_input``) instead of creating a job that fails. ``context``: a courtside
         ``Context`` or constants such as ``{"LG_PACE": 99.2}``; ``team_context``: a table
         keyed by the team column with ``Pace`` and optionally team totals (as
         ``courtside compute --team-context``); both win over derived values.
@@ -222,6 +241,8 @@ class JobManager:
             raise ConfigError(f"batch size must be a positive number of rows, got {batch_size}")
         if timeout_seconds is not None and timeout_seconds <= 0:
             raise ConfigError(f"timeout must be positive seconds, got {timeout_seconds}")
+        if check_input:
+            self.check_input(data)
         job_id = uuid.uuid4().hex[:16]
         job = BatchJob(
             job_id=job_id, formulas=names, input=_describe(data), executor=executor,
@@ -250,9 +271,9 @@ class JobManager:
         input). The executor may differ from the first run's."""
         job = self.status(job_id)
         if job.status is BatchStatus.COMPLETED:
-            raise ConfigError(f"job {job_id} is already completed; nothing to resume")
+            raise ConflictError(f"job {job_id} is already completed; nothing to resume")
         if not job.status.finished:
-            raise ConfigError(f"job {job_id} is still {job.status.value}; cancel it first")
+            raise ConflictError(f"job {job_id} is still {job.status.value}; cancel it first")
         if "input" not in job.options:
             raise ConfigError(f"job {job_id} failed before its input was read; submit it again")
         if not job.options.get("context_kept", True):
@@ -263,7 +284,7 @@ class JobManager:
             raise ConfigError(f"unknown executor {name!r}; use one of {', '.join(EXECUTORS)}")
         if not self.store.transition(job_id, (BatchStatus.FAILED, BatchStatus.CANCELLED),
                                      status=BatchStatus.QUEUED, executor=name, error=None):
-            raise ConfigError(f"job {job_id} was resumed by someone else meanwhile")
+            raise ConflictError(f"job {job_id} was resumed by someone else meanwhile")
         self.store.claim(job_id, self._me)
         return self._start(job_id, lambda: BatchInput.from_spec(job.options["input"]),
                            executor=name, cluster=cluster or job.options.get("cluster"),
@@ -274,8 +295,8 @@ class JobManager:
         """Stop a job after its current chunk (from any process); the finished chunks stay."""
         stored = self.store.get(job_id)
         if stored.job.status.finished:
-            raise ConfigError(f"job {job_id} is already {stored.job.status.value}; "
-                              "nothing to cancel")
+            raise ConflictError(f"job {job_id} is already {stored.job.status.value}; "
+                                "nothing to cancel")
         self.store.request_cancel(job_id)
         with self._lock:
             running = self._running.get(job_id)
@@ -284,6 +305,15 @@ class JobManager:
         elif not self._is_live(stored):
             finish(self.store, job_id, None, failure=None, reason="cancelled")
         return self.store.get(job_id).job
+
+    def check_input(self, data: Any) -> None:
+        """Cheap checks of an input before a job is made (files exist with a known type and
+        are readable, a query is one SELECT on a valid URL, a configured source exists and
+        its settings are valid); the error says what to fix."""
+        if isinstance(data, ConfiguredSource):
+            check_source(self.db, data)
+        else:
+            check(data)
 
     def wait(self, job_id: str, timeout: float | None = None) -> BatchJob:
         """Block until a job started in the background by this manager ends."""
@@ -334,7 +364,11 @@ class JobManager:
         return self.store.get(job_id).job
 
     def _prepare_new(self, job_id: str, data: Any) -> BatchInput:
+        described = None
+        if isinstance(data, ConfiguredSource):
+            data, described = read_source_frame(self.db, data)
         source = resolve(data, spill_dir=self.job_dir(job_id) / "input")
+        source.description = described or source.description
         job = self.store.get(job_id).job
         options = dict(job.options)
         options["input"] = source.spec()
@@ -397,6 +431,8 @@ def _given_context(options: dict[str, Any], supplied: Any) -> Any:
 def _describe(data: Any) -> str:
     if isinstance(data, QuerySource):
         return f"query: {data.query[:200]}"
+    if isinstance(data, ConfiguredSource):
+        return f"source {data.name}"
     if isinstance(data, str | Path):
         return str(data)
     if isinstance(data, list | tuple):

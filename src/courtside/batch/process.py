@@ -65,7 +65,8 @@ def run_batch(
 
     Args:
         data: a Polars or pandas DataFrame, a file, folder or glob (CSV, Parquet, JSON,
-            NDJSON), a list of them, or a ``QuerySource(url, "SELECT ...")``.
+            NDJSON), a list of them, a ``QuerySource(url, "SELECT ...")`` or a
+            ``ConfiguredSource("sync-name")`` (a stored sync, read once).
         formulas: formula ids (``["TS_PCT", "PER"]`` or ``"TS_PCT,PER"``).
         executor: ``sequential`` (one chunk at a time, bounded memory), ``parallel`` (all
             local cores) or ``dask`` (``cluster``: a scheduler address, a Client, a cluster;

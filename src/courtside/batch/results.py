@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -32,6 +34,25 @@ def scan_errors(job_dir: Path | str) -> pl.LazyFrame:
     if not files:
         return pl.LazyFrame(schema=ERROR_SCHEMA)
     return pl.concat([pl.scan_parquet(f) for f in files])
+
+
+def page(results: pl.LazyFrame, errors: pl.LazyFrame, *, offset: int,
+         limit: int) -> dict[str, Any]:
+    """Rows ``offset`` to ``offset + limit`` of the results, the errors of those rows, and
+    the totals; JSON-ready (NaN and infinities become None)."""
+    total = int(results.select(pl.len()).collect().item())
+    rows = results.slice(offset, limit).collect().to_dicts()
+    first, last = offset, offset + len(rows)
+    in_page = errors.filter(pl.col(ROW_INDEX).is_between(first, last, closed="left"))
+    return {"total_rows": total, "offset": offset, "limit": limit,
+            "next_offset": last if last < total else None,
+            "rows": [{k: _finite(v) for k, v in r.items()} for r in rows],
+            "errors": in_page.collect().to_dicts() if rows else [],
+            "error_count": int(errors.select(pl.len()).collect().item())}
+
+
+def _finite(value: Any) -> Any:
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def write_frame(frame: pl.LazyFrame | pl.DataFrame, target: str | Path) -> None:

@@ -1,6 +1,7 @@
 """``courtside batch``: run formulas over seasons or whole histories, and manage the jobs.
 
     courtside batch run INPUT --formulas TS_PCT,PER [--executor parallel] --output out.parquet
+    courtside batch run source:NAME --formulas TS_PCT    # a configured source (courtside sync add)
     courtside batch list | status ID | cancel ID | resume ID | results ID --output out.csv
 """
 
@@ -20,11 +21,13 @@ from courtside.batch.executors import EXECUTORS
 from courtside.batch.inputs import QuerySource
 from courtside.batch.jobs import JobManager
 from courtside.batch.progress import ProgressEvent
+from courtside.batch.sourceinput import PREFIX, parse_source
 from courtside.cli import app
 from courtside.model import BatchJob, BatchStatus, CourtsideError
 
 batch_app = typer.Typer(
-    help="Batch jobs: formulas over files, frames or database queries, chunked, resumable.",
+    help="Batch jobs: formulas over files, database queries or configured sources, chunked, "
+         "resumable.",
     no_args_is_help=True,
 )
 app.add_typer(batch_app, name="batch")
@@ -42,7 +45,8 @@ def _options(
     database_url: Annotated[str | None, typer.Option("--database-url", envvar="COURTSIDE_DATABASE_URL",
         help="Job database (default SQLite under the data directory).")] = None,
 ) -> None:
-    """Batch jobs: formulas over files, frames or database queries, chunked, resumable."""
+    """Batch jobs: formulas over files, database queries or configured sources, chunked,
+    resumable."""
     ctx.obj = {"data_dir": data_dir, "database_url": database_url}
 
 
@@ -136,8 +140,9 @@ def _finish(manager: JobManager, job: BatchJob, output: str | None) -> None:
 def run(
     ctx: typer.Context,
     inputs: Annotated[list[str], typer.Argument(metavar="INPUT...",
-        help="Files, folders or globs (CSV, Parquet, JSON, NDJSON), or a database URL with "
-             "--query.")],
+        help="Files, folders or globs (CSV, Parquet, JSON, NDJSON); a database URL with "
+             "--query; or source:NAME, a configured source (a sync stored with `courtside "
+             "sync add`, looked up in the job database), read once.")],
     formulas: Annotated[str, typer.Option("--formulas", "-f",
                                  help="Formula ids, comma-separated (TS_PCT,EFG_PCT,PER).")],
     output: Annotated[str | None, typer.Option("--output", "-o", help="Write the results here (.csv .parquet .json .ndjson, - "
@@ -170,13 +175,25 @@ def run(
     progress: Annotated[bool, typer.Option("--progress/--no-progress",
                                   help="Show a progress bar on stderr.")] = True,
 ) -> None:
-    """Run formulas over an input in chunks, with a progress bar; Ctrl-C cancels."""
+    """Run formulas over an input in chunks, with a progress bar; Ctrl-C cancels.
+
+    INPUT source:NAME reads the current records of the sync NAME once (rows its validation
+    holds back are left out; box-score sources give one row per player).
+    """
     if executor not in EXECUTORS:
         _fail(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
+    sources = [i for i in inputs if i.startswith(PREFIX)]
+    if sources and (len(inputs) > 1 or query is not None):
+        _fail(f"{sources[0]} is an input on its own: give no other INPUT and no --query")
     if query is not None:
         if len(inputs) != 1 or "://" not in inputs[0]:
             _fail("--query needs exactly one INPUT, the database URL (sqlite:///file.db)")
         data: Any = QuerySource(inputs[0], query)
+    elif sources:
+        try:
+            data = parse_source(sources[0])
+        except CourtsideError as exc:
+            _fail(str(exc))
     elif len(inputs) == 1 and "://" in inputs[0]:
         _fail(f"{inputs[0]} looks like a database URL; add --query 'SELECT ...'")
     else:
