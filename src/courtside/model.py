@@ -17,6 +17,7 @@ from enum import Enum, StrEnum
 from typing import Any, Self, TypeVar
 
 __all__ = [
+    "CANONICAL_STATS",
     "BatchJob",
     "BatchStatus",
     "CalculationStatus",
@@ -271,6 +272,14 @@ class EntityRef(_JSONShape):
     def key(self) -> str:
         """A stable string key such as ``player:203925@0022000001``."""
         return f"{self.kind}:{self.id}" + (f"@{self.game_id}" if self.game_id else "")
+
+
+CANONICAL_STATS: tuple[str, ...] = (
+    "MIN", "PTS", "FGM", "FGA", "FG3M", "FG3A", "FTM", "FTA",
+    "OREB", "DREB", "REB", "AST", "STL", "BLK", "TOV", "PF", "PLUS_MINUS",
+)
+"""The canonical counting stats (stats.nba.com's names), in display order: what a
+``StatLine`` carries and what formulas read, for one player or team over a game or season."""
 
 
 @dataclass(slots=True)

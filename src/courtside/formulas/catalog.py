@@ -25,7 +25,7 @@ from functools import lru_cache
 
 from courtside.formulas.compiler import CompiledFormula, compile_formula
 from courtside.formulas.language import Name, Node, names_in, parse, walk
-from courtside.model import FormulaError, NotFoundError
+from courtside.model import CANONICAL_STATS, FormulaError, NotFoundError
 
 __all__ = [
     "COUNTING_STATS",
@@ -43,10 +43,7 @@ __all__ = [
     "parse_definition",
 ]
 
-STATS: tuple[str, ...] = (
-    "MIN", "PTS", "FGM", "FGA", "FG3M", "FG3A", "FTM", "FTA",
-    "OREB", "DREB", "REB", "AST", "STL", "BLK", "TOV", "PF", "PLUS_MINUS",
-)
+STATS: tuple[str, ...] = CANONICAL_STATS
 """The canonical stat names (stats.nba.com's), one player or team over a game or a season."""
 COUNTING_STATS = STATS
 PREFIXES: dict[str, str] = {"TEAM_": "team", "OPP_": "opponent", "LG_": "league"}

@@ -33,10 +33,7 @@ __all__ = [
     "with_ratings",
 ]
 
-GAMELOG_STATS: tuple[str, ...] = (
-    "MIN", "PTS", "FGM", "FGA", "FG3M", "FG3A", "FTM", "FTA",
-    "OREB", "DREB", "REB", "AST", "STL", "BLK", "TOV", "PF",
-)
+GAMELOG_STATS: tuple[str, ...] = tuple(s for s in STATS if s != "PLUS_MINUS")
 """The counting stats summed into team and opponent totals (PLUS_MINUS is the margin)."""
 
 _TEAM_COLUMNS = ("TEAM_ABBREVIATION", "TEAM_ID", "TEAM")

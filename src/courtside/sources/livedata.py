@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from courtside.model import DataError, GameSnapshot, StatLine
+from courtside.model import CANONICAL_STATS, DataError, GameSnapshot, StatLine
 
 __all__ = [
     "CANONICAL_STATS",
@@ -22,12 +22,6 @@ __all__ = [
     "parse_iso_minutes",
     "parse_scoreboard",
 ]
-
-#: The canonical counting stats every snapshot line carries, in display order.
-CANONICAL_STATS: tuple[str, ...] = (
-    "MIN", "PTS", "FGM", "FGA", "FG3M", "FG3A", "FTM", "FTA",
-    "OREB", "DREB", "REB", "AST", "STL", "BLK", "TOV", "PF", "PLUS_MINUS",
-)
 
 # canonical name -> liveData ``statistics`` key, for players (MIN handled apart).
 _PLAYER_KEYS: dict[str, str] = {

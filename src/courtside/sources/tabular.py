@@ -13,16 +13,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from courtside.model import ConfigError, utcnow
+from courtside.model import CANONICAL_STATS, ConfigError, utcnow
 from courtside.sources.records import StatRow
 from courtside.sources.validation import Issue, line_problems
 
 __all__ = ["CANONICAL_STATS", "KEY_CANDIDATES", "normalise_rows", "parse_minutes"]
-
-CANONICAL_STATS: tuple[str, ...] = (
-    "MIN", "PTS", "FGM", "FGA", "FG3M", "FG3A", "FTM", "FTA",
-    "OREB", "DREB", "REB", "AST", "STL", "BLK", "TOV", "PF", "PLUS_MINUS",
-)
 
 #: Columns tried, in order, to key a row when the config names none.
 KEY_CANDIDATES: tuple[str, ...] = ("GAME_ID", "PLAYER_ID", "TEAM_ID", "SEASON", "PLAYER",
