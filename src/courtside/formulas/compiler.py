@@ -363,12 +363,9 @@ def _build_fast(node: Node) -> pl.Expr:
 
     Same values as ``_build_expr``; a column divisor is guarded with ``when(b != 0)``,
     which Polars evaluates faster than ``replace(0, None)`` on flat formulas like these.
+    Numbers and names (and anything else) are built exactly as the safe form builds them.
     """
     match node:
-        case Num(value):
-            return pl.lit(value, dtype=pl.Float64)
-        case Name(name):
-            return pl.col(name).cast(pl.Float64)
         case Neg(operand):
             return -_build_fast(operand)
         case BinOp(op, left, right):
