@@ -10,7 +10,7 @@ import contextlib
 import inspect
 import logging
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -223,6 +223,23 @@ def measure(df: pl.DataFrame, metric: str) -> float | None:
 # ------------------------------------------------------------------------------ evaluator
 
 
+@contextlib.contextmanager
+def _delivery(ev: AlertEvent, target: str,
+              errors: type[Exception] | tuple[type[Exception], ...] = Exception) -> Iterator[None]:
+    """Record how delivering ``ev`` to ``target`` went: ``ok``, or ``error: ...`` for one of
+    ``errors``, which is kept from the caller (one failed target never stops the others)."""
+    try:
+        yield
+    except errors as exc:
+        ev.deliveries[target] = f"error: {exc!r}"
+    else:
+        ev.deliveries[target] = "ok"
+
+
+def _callback_target(cb: Callable[..., Any]) -> str:
+    return f"callback:{getattr(cb, '__name__', type(cb).__name__)}"
+
+
 class AlertEvaluator:
     """Evaluates the stored rules and delivers what fires.
 
@@ -312,20 +329,13 @@ class AlertEvaluator:
                 payload = ev.to_dict()
                 with httpx.Client(timeout=self.http_timeout) as client:
                     for url in urls:
-                        try:
+                        with _delivery(ev, url, httpx.HTTPError):
                             client.post(url, json=payload).raise_for_status()
-                            ev.deliveries[url] = "ok"
-                        except httpx.HTTPError as exc:
-                            ev.deliveries[url] = f"error: {exc!r}"
             for cb in self.callbacks:
-                name = f"callback:{getattr(cb, '__name__', type(cb).__name__)}"
-                try:
+                with _delivery(ev, _callback_target(cb)):
                     result = cb(ev)
                     if inspect.isawaitable(result):
                         asyncio.run(result)  # type: ignore[arg-type]
-                    ev.deliveries[name] = "ok"
-                except Exception as exc:
-                    ev.deliveries[name] = f"error: {exc!r}"
             self._save_deliveries(ev)
             out.append(ev)
         return out
@@ -339,20 +349,13 @@ class AlertEvaluator:
                 self._log(ev)
                 payload = ev.to_dict()
                 for url in self._urls(rule):
-                    try:
+                    with _delivery(ev, url, httpx.HTTPError):
                         (await client.post(url, json=payload)).raise_for_status()
-                        ev.deliveries[url] = "ok"
-                    except httpx.HTTPError as exc:
-                        ev.deliveries[url] = f"error: {exc!r}"
                 for cb in self.callbacks:
-                    name = f"callback:{getattr(cb, '__name__', type(cb).__name__)}"
-                    try:
+                    with _delivery(ev, _callback_target(cb)):
                         result = cb(ev)
                         if inspect.isawaitable(result):
                             await result
-                        ev.deliveries[name] = "ok"
-                    except Exception as exc:
-                        ev.deliveries[name] = f"error: {exc!r}"
                 await asyncio.to_thread(self._save_deliveries, ev)
                 out.append(ev)
         return out
