@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from courtside.model import ConfigError, _JSONShape, utcnow
+from courtside.usage.period import parse_time
 
 
 class Interface(StrEnum):
@@ -94,13 +95,8 @@ def make_event(*, tool: str, interface: str | Interface = Interface.PYTHON,
     except ValueError:
         raise ConfigError(f"usage event: outcome {outcome!r} is not one of "
                           f"{[o.value for o in Outcome]}") from None
-    if isinstance(started_at, str):
-        try:
-            started_at = datetime.fromisoformat(started_at)
-        except ValueError:
-            raise ConfigError(f"usage event: started_at {started_at!r} is not an ISO 8601 time "
-                              "(e.g. 2026-01-31T20:15:00Z)") from None
-    when = started_at or utcnow()
+    when = (parse_time(started_at, "usage event: started_at") if started_at is not None
+            else utcnow())
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     try:

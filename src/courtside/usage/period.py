@@ -58,13 +58,20 @@ class Period:
         return {"name": self.name, "since": self.since.isoformat(), "until": self.until.isoformat()}
 
 
+def parse_time(value: datetime | str, what: str) -> datetime:
+    """``value`` as a datetime: ISO 8601 text is parsed (its offset, if any, kept); ConfigError
+    naming ``what`` when it is not ISO 8601."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{what} {value!r} is not an ISO 8601 time "
+                          "(e.g. 2026-01-31T20:00:00Z)") from None
+
+
 def _utc(value: datetime | str, what: str) -> datetime:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            raise ConfigError(f"{what} {value!r} is not an ISO 8601 time "
-                              "(e.g. 2026-01-31T20:00:00Z)") from None
+    value = parse_time(value, what)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
