@@ -99,14 +99,9 @@ def test_season_table_with_team_and_league_pace_matches_compute_and_bbr(cli, tmp
     import courtside
     from courtside.formulas.context import Context
     from courtside.sources.presets import team_context_table
-    from test_compute_real_data import bbr_team_pace
+    from test_compute_real_data import write_bbr_season
 
-    pace = bbr_team_pace(shared_data).filter(pl.col("Year") == 2024).drop("Year")
-    pace.write_csv(tmp_path / "pace.csv")
-    totals = pl.read_csv(shared_data / "bbr" / "totals.csv").filter(pl.col("Year") == 2024)
-    totals.write_csv(tmp_path / "totals.csv")
-    league_pace = pl.read_csv(shared_data / "bbr" / "league_averages.csv").filter(
-        pl.col("Year") == 2024)["Pace"][0]
+    pace, totals, league_pace = write_bbr_season(shared_data, tmp_path)
     out = tmp_path / "per.parquet"
     result = cli("run", str(tmp_path / "totals.csv"), "--preset", "bbr", "-f", "PER,USG_PCT",
                  "--team-context", str(tmp_path / "pace.csv"), "--league-pace", str(league_pace),

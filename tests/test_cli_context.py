@@ -32,6 +32,14 @@ def teams_csv(runner: CliRunner, shared_data: Path, tmp_path_factory: pytest.Tem
     return out
 
 
+@pytest.fixture(scope="module")
+def totals_2019(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Basketball-Reference's 2018-19 player totals as a CSV file."""
+    path = tmp_path_factory.mktemp("totals") / "totals_2019.csv"
+    pl.read_csv(shared_data / "bbr" / "totals.csv").filter(pl.col("Year") == 2019).write_csv(path)
+    return path
+
+
 def test_context_file_holds_totals_possessions_and_pace(teams_csv: Path) -> None:
     teams = pl.read_csv(teams_csv)
     assert teams.height == 30
@@ -47,12 +55,11 @@ def test_context_file_holds_totals_possessions_and_pace(teams_csv: Path) -> None
 
 
 def test_compute_with_the_team_context_reproduces_basketball_reference(
-        runner: CliRunner, teams_csv: Path, shared_data: Path, tmp_path: Path) -> None:
-    totals = pl.read_csv(shared_data / "bbr" / "totals.csv").filter(pl.col("Year") == 2019)
-    source = tmp_path / "totals_2019.csv"
-    totals.write_csv(source)
+        runner: CliRunner, teams_csv: Path, totals_2019: Path, shared_data: Path,
+        tmp_path: Path) -> None:
+    totals = pl.read_csv(totals_2019)
     out = tmp_path / "advanced.csv"
-    result = runner.invoke(app, ["compute", str(source), "--preset", "bbr", "--team-context",
+    result = runner.invoke(app, ["compute", str(totals_2019), "--preset", "bbr", "--team-context",
                                  str(teams_csv), "--formulas",
                                  "ORB_PCT,STL_PCT,BLK_PCT,OWS,DWS,WS,BPM,VORP",
                                  "--output", str(out)])
@@ -87,14 +94,12 @@ def test_context_refuses_a_one_team_log(runner: CliRunner, shared_data: Path,
 
 
 def test_compute_refuses_a_context_without_the_inputs_teams(
-        runner: CliRunner, teams_csv: Path, shared_data: Path, tmp_path: Path) -> None:
-    totals = pl.read_csv(shared_data / "bbr" / "totals.csv").filter(pl.col("Year") == 2019)
-    source = tmp_path / "totals.csv"
-    totals.write_csv(source)
+        runner: CliRunner, teams_csv: Path, totals_2019: Path, shared_data: Path,
+        tmp_path: Path) -> None:
     partial = tmp_path / "teams_partial.csv"
     pl.read_csv(teams_csv).filter(pl.col("TEAM_ABBREVIATION") != "MIL").write_csv(partial)
-    result = runner.invoke(app, ["compute", str(source), "--preset", "bbr", "--team-context",
-                                 str(partial), "--formulas", "WS", "-o", "-"])
+    result = runner.invoke(app, ["compute", str(totals_2019), "--preset", "bbr",
+                                 "--team-context", str(partial), "--formulas", "WS", "-o", "-"])
     assert result.exit_code == 2
     assert "no row for team(s) MIL" in result.output
     # Two seasons in the input, one in the context: refused instead of mixing them.

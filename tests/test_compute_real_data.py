@@ -46,6 +46,19 @@ def bbr_team_pace(shared_data: Path) -> pl.DataFrame:
     return ratings.select("Year", pl.col("Tm").replace_strict(nickname), "Pace")
 
 
+def write_bbr_season(shared_data: Path, folder: Path,
+                     year: int = 2024) -> tuple[pl.DataFrame, pl.DataFrame, float]:
+    """A BBR season as a user has it: ``totals.csv`` and ``pace.csv`` (``Tm,Pace``) written to
+    ``folder``; returns the pace and totals frames and the league pace."""
+    pace = bbr_team_pace(shared_data).filter(pl.col("Year") == year).drop("Year")
+    pace.write_csv(folder / "pace.csv")
+    totals = pl.read_csv(shared_data / "bbr" / "totals.csv").filter(pl.col("Year") == year)
+    totals.write_csv(folder / "totals.csv")
+    league_pace = pl.read_csv(shared_data / "bbr" / "league_averages.csv").filter(
+        pl.col("Year") == year)["Pace"][0]
+    return pace, totals, league_pace
+
+
 @pytest.fixture(scope="module")
 def bbr_result(shared_data: Path) -> pl.DataFrame:
     totals = pl.read_csv(shared_data / "bbr" / "totals.csv")
@@ -85,12 +98,7 @@ def test_the_cli_reproduces_bbr_per_from_files(shared_data: Path, tmp_path: Path
     from courtside.cli import _register, app
 
     _register()
-    pace = bbr_team_pace(shared_data).filter(pl.col("Year") == 2024).drop("Year")
-    pace.write_csv(tmp_path / "pace.csv")
-    totals = pl.read_csv(shared_data / "bbr" / "totals.csv").filter(pl.col("Year") == 2024)
-    totals.write_csv(tmp_path / "totals.csv")
-    league_pace = pl.read_csv(shared_data / "bbr" / "league_averages.csv").filter(
-        pl.col("Year") == 2024)["Pace"][0]
+    _, _, league_pace = write_bbr_season(shared_data, tmp_path)
     result = CliRunner().invoke(app, [
         "compute", str(tmp_path / "totals.csv"), "--preset", "bbr",
         "--team-context", str(tmp_path / "pace.csv"), "--league-pace", str(league_pace),

@@ -78,14 +78,19 @@ def _nickname(name: str) -> str:
     return "TrailBlazers" if name.endswith("Trail Blazers") else name.split()[-1]
 
 
-def test_team_pace_and_ratings_match_basketball_reference(shared_data: Path,
-                                                          teams: pl.DataFrame) -> None:
+@pytest.fixture(scope="module")
+def team_ratings(shared_data: Path, teams: pl.DataFrame) -> pl.DataFrame:
+    """Our teams joined with BBR's 2018-19 team ratings (BBR names teams by nickname)."""
     published = pl.read_csv(shared_data / "bbr" / "team_ratings.csv").filter(
         pl.col("Year") == 2019)
     ours = teams.with_columns(pl.col("TEAM_NAME").map_elements(_nickname,
                                                                return_dtype=pl.String)
                               .alias("Tm"))
-    both = ours.join(published, on="Tm", how="inner")
+    return ours.join(published, on="Tm", how="inner")
+
+
+def test_team_pace_and_ratings_match_basketball_reference(team_ratings: pl.DataFrame) -> None:
+    both = team_ratings
     assert both.height == 30
     for mine, theirs in (("TEAM_PACE", "Pace"), ("TEAM_ORTG", "ORtg"), ("TEAM_DRTG", "DRtg")):
         close = int(((both[mine] - both[theirs]).abs() <= 0.5).sum())
@@ -202,16 +207,9 @@ def test_four_factors_hand_computed_for_one_team(teams: pl.DataFrame) -> None:
     assert row["FF_EFG_PCT"] == pytest.approx(0.565, abs=0.0005)
 
 
-def test_team_ratings_within_rounding_except_boston(shared_data: Path,
-                                                   teams: pl.DataFrame) -> None:
+def test_team_ratings_within_rounding_except_boston(team_ratings: pl.DataFrame) -> None:
     """The documented deviation: 29 teams within BBR's rounding, Boston about 0.5 off."""
-    published = pl.read_csv(shared_data / "bbr" / "team_ratings.csv").filter(
-        pl.col("Year") == 2019)
-    ours = teams.with_columns(pl.col("TEAM_NAME").map_elements(_nickname,
-                                                               return_dtype=pl.String)
-                              .alias("Tm"))
-    both = ours.join(published, on="Tm")
-    off = both.filter(((pl.col("TEAM_PACE") - pl.col("Pace")).abs() > 0.05)
-                      | ((pl.col("TEAM_ORTG") - pl.col("ORtg")).abs() > 0.05)
-                      | ((pl.col("TEAM_DRTG") - pl.col("DRtg")).abs() > 0.05))
+    off = team_ratings.filter(((pl.col("TEAM_PACE") - pl.col("Pace")).abs() > 0.05)
+                              | ((pl.col("TEAM_ORTG") - pl.col("ORtg")).abs() > 0.05)
+                              | ((pl.col("TEAM_DRTG") - pl.col("DRtg")).abs() > 0.05))
     assert off["Tm"].to_list() == ["Celtics"]
