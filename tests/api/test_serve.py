@@ -25,13 +25,14 @@ URL = re.compile(r"on (http://127\.0\.0\.1:\d+/)")
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "COURTSIDE_TOKEN"}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("COURTSIDE_TOKEN", "COURTSIDE_DATABASE_URL")}
     return {**env, "PYTHONPATH": str(SRC), **extra}
 
 
 class Served:
-    def __init__(self, proc: subprocess.Popen, url: str) -> None:
-        self.proc, self.url = proc, url
+    def __init__(self, proc: subprocess.Popen, url: str, banner: str) -> None:
+        self.proc, self.url, self.banner = proc, url, banner
 
 
 @pytest.fixture
@@ -39,15 +40,18 @@ def serve(tmp_path: Path) -> Iterator:
     procs: list[subprocess.Popen] = []
 
     def start(*args: str, env: dict[str, str] | None = None) -> Served:
+        # Each server its own data directory: a stopped service's games are restored by the
+        # next start in the same one.
+        env = env or _env(COURTSIDE_DATA_DIR=str(tmp_path / f"data{len(procs)}"))
         proc = subprocess.Popen([sys.executable, "-m", "courtside", "serve", "--port", "0",
-                                 *args], cwd=tmp_path, env=env or _env(),
+                                 *args], cwd=tmp_path, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         procs.append(proc)
         assert proc.stdout is not None
         line = proc.stdout.readline()  # the banner, once the server listens
         found = URL.search(line)
         assert found, (line, proc.stderr.read() if proc.poll() is not None else "")
-        return Served(proc, found.group(1))
+        return Served(proc, found.group(1), line)
 
     yield start
     for proc in procs:
@@ -69,7 +73,11 @@ def _wait_for(check, timeout: float = 20.0):  # type: ignore[no-untyped-def]
 
 def test_default_serve_needs_no_network_shows_a_live_game_and_stops_gracefully(
         serve, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    served = serve("--speed", "200")
+    # No --data-dir, no COURTSIDE_DATA_DIR: the database goes under ~/.courtside, where
+    # `courtside mcp`, `usage`, `sync` and `batch` look too (not under the working directory).
+    home = tmp_path / "home"
+    env = {k: v for k, v in _env(HOME=str(home)).items() if k != "COURTSIDE_DATA_DIR"}
+    served = serve("--speed", "200", env=env)
     with httpx.Client(base_url=served.url, timeout=5) as http:
         games = _wait_for(lambda: http.get("/v1/games").json()["games"])
         assert games[0]["game_id"].startswith("0099")  # the built-in simulator's ids
@@ -92,7 +100,8 @@ def test_default_serve_needs_no_network_shows_a_live_game_and_stops_gracefully(
             1001, 1012)
     assert served.proc.wait(20) == 0
     assert "courtside stopped" in served.proc.stderr.read()
-    assert (tmp_path / ".courtside" / "courtside.db").is_file()
+    assert (home / ".courtside" / "courtside.db").is_file()
+    assert not (tmp_path / ".courtside").exists()
 
 
 def test_serve_replays_a_recorded_game(serve, shared_data: Path) -> None:  # type: ignore[no-untyped-def]
@@ -112,8 +121,9 @@ def test_serve_replays_a_recorded_game(serve, shared_data: Path) -> None:  # typ
     assert served.proc.wait(30) == 0
 
 
-def test_serve_with_a_token_guards_writes(serve) -> None:  # type: ignore[no-untyped-def]
-    served = serve("--speed", "1", env=_env(COURTSIDE_TOKEN="s3cret"))
+def test_serve_with_a_token_guards_writes(serve, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    served = serve("--speed", "1", env=_env(COURTSIDE_TOKEN="s3cret",
+                                            COURTSIDE_DATA_DIR=str(tmp_path / "token")))
     with httpx.Client(base_url=served.url, timeout=5) as http:
         body = {"definitions": ["STOCKS=STL+BLK"]}
         assert http.post("/v1/formulas", json=body).status_code == 401
@@ -122,6 +132,14 @@ def test_serve_with_a_token_guards_writes(serve) -> None:  # type: ignore[no-unt
         assert http.get("/v1/formulas/STOCKS").json()["expression"] == "STL+BLK"
     served.proc.send_signal(signal.SIGTERM)
     assert served.proc.wait(20) == 0
+
+
+def test_simulate_picks_the_seed_and_the_old_seed_flag_still_works(serve) -> None:  # type: ignore[no-untyped-def]
+    for flag in ("--simulate", "--seed"):
+        served = serve(flag, "7", "--speed", "1")
+        assert "a simulated game (seed 7)" in served.banner
+        served.proc.send_signal(signal.SIGTERM)
+        assert served.proc.wait(20) == 0
 
 
 def test_public_bind_without_token_is_refused_with_a_fix() -> None:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from courtside.cli import app
+from courtside.cli.options import OutputTable
 from courtside.model import CourtsideError
 
 HELP = """Compute formulas over a table of box scores (one row per player or team).
@@ -52,9 +53,7 @@ def compute_command(
         help="Input table (CSV, Parquet, JSON, NDJSON) or '-'.")],
     formulas: Annotated[str, typer.Option(
         "--formulas", "-f", help="Comma-separated formula ids or aliases, e.g. TS_PCT,PER.")],
-    output: Annotated[str, typer.Option(
-        "--output", "-o", help="Output table (extension picks the format); '-' = stdout.")
-    ] = "-",
+    output: OutputTable = "-",
     preset: Annotated[str | None, typer.Option(
         "--preset", "-p", help="Input vocabulary: nba-stats, nba-live or bbr.")] = None,
     level: Annotated[str, typer.Option(

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from courtside.cli import app
+from courtside.cli.options import OutputTable
 from courtside.model import CourtsideError
 
 HELP = """Team and opponent season totals, possessions, pace and ratings from a team game log.
@@ -27,9 +28,7 @@ context (ORB%, STL%, BLK%, ORtg, DRtg, Win Shares, BPM, VORP).
 def context_command(
     game_log: Annotated[str, typer.Option(
         "--game-log", "-g", help="Team game log (JSON response, CSV, Parquet) or '-'.")],
-    output: Annotated[str, typer.Option(
-        "--output", "-o", help="Output table (extension picks the format); '-' = stdout.")
-    ] = "-",
+    output: OutputTable = "-",
     result_set: Annotated[str | None, typer.Option(
         "--result-set", help="The result set to read from a JSON response "
                              "(default: the first, LeagueGameLog).")] = None,

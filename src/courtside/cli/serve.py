@@ -1,7 +1,8 @@
 """``courtside serve``: the HTTP/WebSocket service with a live game to watch.
 
-With no options it needs no network: SQLite under ``./.courtside`` and a simulated game
-replayed (the next one starts when it ends). ``--replay FILE`` re-plays a recorded liveData
+With no options it needs no network: SQLite under the data directory (``$COURTSIDE_DATA_DIR``,
+else ``~/.courtside``, as ``courtside mcp``, ``batch``, ``sync`` and ``usage`` use) and
+simulated games played one after another. ``--replay FILE`` re-plays a recorded liveData
 play-by-play; ``--source nba-live`` follows the NBA's live feed (``--nba-base-url`` points it at
 ``courtside fake-nba``). SIGINT/SIGTERM stop it gracefully: the server stops accepting, clients
 are closed with 1001, feeds stop, the service finishes its work and persists its state.
@@ -20,8 +21,26 @@ from typing import Annotated, Any
 import typer
 
 from courtside.cli import app
+from courtside.cli.options import (
+    Boxscore,
+    DatabaseUrl,
+    DataDir,
+    Formulas,
+    LogLevel,
+    Replay,
+    Simulate,
+    Speed,
+    check_game,
+    fail,
+    formula_list,
+    service_config,
+    setup_logging,
+    sibling_boxscore,
+)
 
 log = logging.getLogger("courtside.serve")
+
+SOURCES = ("simulator", "replay", "nba-live")
 
 
 @app.command("serve")
@@ -32,73 +51,57 @@ def serve(
     token: Annotated[str | None, typer.Option(
         "--token", envvar="COURTSIDE_TOKEN", show_envvar=True,
         help="API token: writes and the WebSocket then require it.")] = None,
-    data_dir: Annotated[Path, typer.Option("--data-dir", help="Where the SQLite database "
-                                           "and state live.")] = Path(".courtside"),
-    database_url: Annotated[str | None, typer.Option(
-        "--database-url", help="A SQLAlchemy URL instead of SQLite (e.g. PostgreSQL).")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
     redis_url: Annotated[str | None, typer.Option(
         "--redis-url", help="Fan updates out through Redis (several instances).")] = None,
-    replay: Annotated[Path | None, typer.Option(
-        "--replay", help="Re-play this recorded liveData play-by-play JSON as a live game.",
-        exists=True, dir_okay=False)] = None,
-    boxscore: Annotated[Path | None, typer.Option(
-        "--boxscore", help="The game's liveData boxscore JSON (names, starters) for --replay; "
-        "found next to the play-by-play when omitted.", dir_okay=False)] = None,
-    speed: Annotated[float, typer.Option(
-        "--speed", help="Replay speed: 1 real time, 10 ten times faster, 0 as fast as "
-        "possible.")] = 10.0,
+    replay: Replay = None,
+    boxscore: Boxscore = None,
+    simulate: Simulate = None,
+    speed: Speed = 10.0,
     source: Annotated[str, typer.Option(
-        "--source", help="simulator (default, offline), replay (with --replay) or nba-live "
-        "(the NBA's live feed).")] = "simulator",
+        "--source", help="simulator (default, offline; --simulate picks the first seed, "
+        "default 1), replay (with --replay) or nba-live (the NBA's live feed).")
+    ] = "simulator",
     nba_base_url: Annotated[str, typer.Option(
         "--nba-base-url", help="Base URL of the liveData feed (e.g. a local "
         "`courtside fake-nba`).")] = "https://cdn.nba.com",
-    seed: Annotated[int, typer.Option("--seed", help="Simulator seed of the first game.")] = 1,
-    formulas: Annotated[str | None, typer.Option(
-        "--formulas", help="Keep only these formulas live (comma-separated ids, e.g. "
-        "TS_PCT,EFG_PCT,USG_PCT,GAME_SCORE,PER); default: every published and custom "
-        "formula.")] = None,
-    log_level: Annotated[str, typer.Option("--log-level")] = "warning",
+    seed: Annotated[int | None, typer.Option(
+        "--seed", hidden=True, help="Old name of --simulate.")] = None,
+    formulas: Formulas = None,
+    log_level: LogLevel = "warning",
 ) -> None:
-    """Serve the REST API (/v1, /docs), the WebSocket (/v1/ws), /metrics and the live page."""
+    """Serve the REST API (/v1, /docs), the WebSocket (/v1/ws), /mcp, /metrics and the live
+    page, with a live game: simulated by default, --replay FILE, or --source nba-live."""
     from courtside.api.auth import check_bind
 
     try:
         check_bind(host, token)
     except PermissionError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(str(exc))
+    if seed is not None:
+        if simulate is not None and simulate != seed:
+            fail("--seed is the old name of --simulate: give one of them")
+        simulate = seed
+    check_game(replay, simulate, speed)
     source = "replay" if replay is not None and source == "simulator" else source
-    if source not in ("simulator", "replay", "nba-live"):
-        typer.echo(f"error: --source must be simulator, replay or nba-live, not {source!r}",
-                   err=True)
-        raise typer.Exit(2)
+    if source not in SOURCES:
+        fail(f"--source must be simulator, replay or nba-live, not {source!r}")
     if source == "replay" and replay is None:
-        typer.echo("error: --source replay needs --replay PLAYBYPLAY.json", err=True)
-        raise typer.Exit(2)
-    if speed < 0:
-        typer.echo(f"error: --speed must be >= 0 (0 = as fast as possible), got {speed}",
-                   err=True)
-        raise typer.Exit(2)
-    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+        fail("--source replay needs --replay PLAYBYPLAY.json")
+    if source != "simulator" and simulate is not None:
+        fail(f"--simulate plays simulated games: it does not go with --source {source}")
+    setup_logging(log_level)
     options = dict(host=host, port=port, token=token, data_dir=data_dir,
                    database_url=database_url, redis_url=redis_url, replay=replay,
-                   boxscore=boxscore or _sibling_boxscore(replay), speed=speed, source=source,
-                   nba_base_url=nba_base_url, seed=seed, log_level=log_level,
-                   formulas=[f.strip() for f in formulas.split(",") if f.strip()]
-                   if formulas else None)
+                   boxscore=boxscore or sibling_boxscore(replay), speed=speed, source=source,
+                   nba_base_url=nba_base_url, seed=1 if simulate is None else simulate,
+                   log_level=log_level.lower(), formulas=formula_list(formulas))
     with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C during shutdown
         asyncio.run(_serve(**options))
 
 
-def _sibling_boxscore(replay: Path | None) -> Path | None:
-    if replay is None or not replay.name.startswith("playbyplay_"):
-        return None
-    candidate = replay.with_name(replay.name.replace("playbyplay_", "boxscore_", 1))
-    return candidate if candidate.exists() else None
-
-
-async def _serve(*, host: str, port: int, token: str | None, data_dir: Path,
+async def _serve(*, host: str, port: int, token: str | None, data_dir: Path | None,
                  database_url: str | None, redis_url: str | None, replay: Path | None,
                  boxscore: Path | None, speed: float, source: str, nba_base_url: str,
                  seed: int, log_level: str, formulas: list[str] | None) -> None:
@@ -106,23 +109,20 @@ async def _serve(*, host: str, port: int, token: str | None, data_dir: Path,
 
     from courtside.api.app import create_app
     from courtside.model import CourtsideError
-    from courtside.service import RealTimeCalculationService, ServiceConfig
+    from courtside.service import RealTimeCalculationService
 
-    config = ServiceConfig(data_dir=data_dir, database_url=database_url, redis_url=redis_url,
-                           live_formulas=formulas)
+    config = service_config(data_dir, database_url, redis_url=redis_url, live_formulas=formulas)
     service = RealTimeCalculationService(config)
     try:
         await service.start()
     except CourtsideError as exc:  # e.g. an unknown formula id in --formulas
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(str(exc))
     try:
         try:
             feed = await _start_feed(service, source=source, replay=replay, boxscore=boxscore,
                                      speed=speed, seed=seed, nba_base_url=nba_base_url)
         except CourtsideError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
+            fail(str(exc))
         server = _server_class()(uvicorn.Config(
             create_app(service, token=token, manage_service=False), host=host, port=port,
             log_level=log_level, access_log=False, ws_ping_interval=20, ws_ping_timeout=20,

@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -27,25 +25,14 @@ from rich.console import Console
 from rich.table import Table
 
 from courtside.cli import app
+from courtside.cli.options import Db, open_database
 from courtside.model import CourtsideError, DataSourceType, SyncFrequency
-from courtside.storage.db import Database, default_url
 
 sync_app = typer.Typer(name="sync", no_args_is_help=True,
                        help="Data syncs: NBA live feed, files, databases, HTTP endpoints, replays.")
 app.add_typer(sync_app, name="sync")
 
 out = Console(soft_wrap=True)
-DbOpt = Annotated[str | None, typer.Option(
-    "--db", help="Database URL (default: $COURTSIDE_DB, else a SQLite file under "
-    "$COURTSIDE_DATA_DIR or ~/.courtside).")]
-
-
-def _url(url: str | None) -> str:
-    if url:
-        return url
-    if os.environ.get("COURTSIDE_DB"):
-        return os.environ["COURTSIDE_DB"]
-    return default_url(Path(os.environ.get("COURTSIDE_DATA_DIR") or Path.home() / ".courtside"))
 
 
 @contextmanager
@@ -53,17 +40,8 @@ def _store(url: str | None) -> Iterator[Any]:
     """A SyncStore on the migrated database; courtside errors become exit code 2."""
     from courtside.storage.syncs import SyncStore
 
-    db = None
-    try:
-        db = Database(_url(url))
-        db.migrate()
+    with open_database(url) as db:
         yield SyncStore(db)
-    except CourtsideError as exc:
-        typer.secho(f"error: {exc}", fg="red", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        if db is not None:
-            db.dispose()
 
 
 def parse_settings(config: str | None, settings: list[str]) -> dict[str, Any]:
@@ -102,7 +80,7 @@ def add(
     config: Annotated[str | None, typer.Option("--config", help="All settings as JSON.")] = None,
     auto_start: Annotated[bool, typer.Option("--auto-start/--no-auto-start",
                                              help="Start with the service.")] = True,
-    db: DbOpt = None,
+    db: Db = None,
 ) -> None:
     """Define a sync (checked, then stored); the service starts it if auto-start is on."""
     from courtside.sources.scheduler import new_sync
@@ -118,7 +96,7 @@ def add(
 @sync_app.command("list")
 def list_syncs(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
-    db: DbOpt = None,
+    db: Db = None,
 ) -> None:
     """The stored syncs with their health."""
     from courtside.sources.registry import describe
@@ -139,7 +117,7 @@ def list_syncs(
 
 
 @sync_app.command("remove")
-def remove(name: Annotated[str, typer.Argument(help="Name or id.")], db: DbOpt = None) -> None:
+def remove(name: Annotated[str, typer.Argument(help="Name or id.")], db: Db = None) -> None:
     """Delete a sync."""
     with _store(db) as store:
         sync = store.remove(name)
@@ -194,7 +172,7 @@ def run(
     seconds: Annotated[float, typer.Option(
         "--for", help="Keep syncing for this many seconds (0: run once).")] = 0.0,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per update.")] = False,
-    db: DbOpt = None,
+    db: Db = None,
 ) -> None:
     """Run a sync now and print what it emits (only what changed), with its health."""
     from courtside.sources.scheduler import SyncScheduler, new_sync

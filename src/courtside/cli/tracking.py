@@ -77,23 +77,14 @@ def _outcome(exc: BaseException) -> tuple[str, str | None]:
     return "error", str(getattr(exc, "code", None) or type(exc).__name__)
 
 
-def _default_url(data_dir: Path) -> str:
-    # courtside.storage.db.default_url, without importing SQLAlchemy for it
-    data_dir.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{data_dir / 'courtside.db'}"
-
-
 def _database_url(kwargs: dict[str, Any]) -> str:
-    default_url = _default_url
-    for key in ("db", "database_url"):
-        if isinstance(kwargs.get(key), str) and kwargs[key]:
-            return kwargs[key]
-    if isinstance(kwargs.get("data_dir"), str | Path) and kwargs["data_dir"]:
-        return default_url(Path(kwargs["data_dir"]))
-    if os.environ.get("COURTSIDE_DB"):
-        return os.environ["COURTSIDE_DB"]
-    return default_url(Path(os.environ.get("COURTSIDE_DATA_DIR")
-                            or Path.home() / ".courtside"))
+    """The database the command used, from its own options (see ``cli.options``)."""
+    from courtside.cli.options import database_url
+
+    url = next((kwargs[k] for k in ("db", "database_url")
+                if isinstance(kwargs.get(k), str) and kwargs[k]), None)
+    data_dir = kwargs.get("data_dir") if isinstance(kwargs.get("data_dir"), str | Path) else None
+    return database_url(url, data_dir)
 
 
 def _record(name: str, kwargs: dict[str, Any], started: float, duration_ms: float,

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 
 import typer
@@ -15,8 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from courtside.cli import app
-from courtside.model import CourtsideError
-from courtside.storage.db import Database, default_url
+from courtside.cli.options import Db, fail, open_database
 
 usage_app = typer.Typer(name="usage", no_args_is_help=True,
                         help="Usage analytics: reports, patterns, insights and alerts.")
@@ -25,42 +23,14 @@ alerts_app = typer.Typer(name="alerts", no_args_is_help=True,
 usage_app.add_typer(alerts_app, name="alerts")
 app.add_typer(usage_app, name="usage")
 
-DB_HELP = ("Database URL (default: $COURTSIDE_DB, else a SQLite file under $COURTSIDE_DATA_DIR "
-           "or ~/.courtside).")
 PERIOD_HELP = "hour, day, week, month, year, all, or a span such as 15m, 6h, 7d."
 
-DbOpt = typer.Option(None, "--db", help=DB_HELP)
 PeriodOpt = typer.Option(None, "--period", "-p", help=PERIOD_HELP)
 SinceOpt = typer.Option(None, "--since", help="Start (ISO 8601, UTC); overrides the period's.")
 UntilOpt = typer.Option(None, "--until", help="End (ISO 8601, UTC); default now.")
 ClientOpt = typer.Option(None, "--client", help="Only this client's calls.")
 OutputOpt = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout.")
-
-
-def database_url(url: str | None) -> str:
-    """The URL given, else $COURTSIDE_DB, else the embedded SQLite default."""
-    if url:
-        return url
-    if os.environ.get("COURTSIDE_DB"):
-        return os.environ["COURTSIDE_DB"]
-    data_dir = Path(os.environ.get("COURTSIDE_DATA_DIR") or Path.home() / ".courtside")
-    return default_url(data_dir)
-
-
-@contextmanager
-def _session(url: str | None) -> Iterator[Database]:
-    """A migrated database; courtside errors become a one-line message and exit code 2."""
-    db = None
-    try:
-        db = Database(database_url(url))
-        db.migrate()
-        yield db
-    except CourtsideError as exc:
-        typer.secho(f"error: {exc}", fg="red", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        if db is not None:
-            db.dispose()
+FormatOpt = typer.Option("table", "--format", "-f", help="table or json.")
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -71,12 +41,11 @@ def _emit(text: str, output: Path | None) -> None:
         typer.echo(f"wrote {output} ({len(text.encode())} bytes)", err=True)
 
 
-def _check_choice(value: str, choices: tuple[str, ...], what: str) -> str:
-    v = value.lower()
-    if v not in choices:
-        typer.secho(f"error: {what} {value!r} is not one of {list(choices)}", fg="red", err=True)
-        raise typer.Exit(2)
-    return v
+def _table_or_json(fmt: str) -> str:
+    f = fmt.lower()
+    if f not in ("table", "json"):
+        fail(f"format {fmt!r} is not one of ['table', 'json']")
+    return f
 
 
 def _fmt(v: object, pct: bool = False) -> str:
@@ -98,7 +67,7 @@ def _rich_text(render: Callable[[Console], None]) -> str:
 
 @usage_app.command("report")
 def report_cmd(
-    db: str | None = DbOpt, period: str | None = PeriodOpt, since: str | None = SinceOpt,
+    db: Db = None, period: str | None = PeriodOpt, since: str | None = SinceOpt,
     until: str | None = UntilOpt, client: str | None = ClientOpt,
     fmt: str = typer.Option("markdown", "--format", "-f", help="json, csv, markdown (md) or html."),
     output: Path | None = OutputOpt,
@@ -106,7 +75,7 @@ def report_cmd(
     """A usage report for a period: patterns, insights and recommended actions."""
     from courtside.usage.report import build_report, normalise_format, render_report
 
-    with _session(db) as database:
+    with open_database(db) as database:
         f = normalise_format(fmt)
         rep = build_report(database, period, since=since, until=until, filters={"client": client})
         _emit(render_report(rep, f), output)
@@ -117,17 +86,17 @@ def report_cmd(
 
 @usage_app.command("patterns")
 def patterns_cmd(
-    db: str | None = DbOpt, period: str | None = PeriodOpt, since: str | None = SinceOpt,
+    db: Db = None, period: str | None = PeriodOpt, since: str | None = SinceOpt,
     until: str | None = UntilOpt, client: str | None = ClientOpt,
     top: int = typer.Option(10, "--top", min=1, help="How many formulas, tools, clients."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    fmt: str = FormatOpt,
     output: Path | None = OutputOpt,
 ) -> None:
     """Volume, top formulas/tools/clients, latency percentiles, error rates and trends."""
     from courtside.usage.patterns import analyze_usage_patterns
 
-    f = _check_choice(fmt, ("table", "json"), "format")
-    with _session(db) as database:
+    f = _table_or_json(fmt)
+    with open_database(db) as database:
         p = analyze_usage_patterns(database, period, since=since, until=until,
                                    filters={"client": client}, top=top)
     if f == "json":
@@ -170,7 +139,7 @@ def patterns_cmd(
 
 @usage_app.command("insights")
 def insights_cmd(
-    db: str | None = DbOpt, period: str | None = PeriodOpt, since: str | None = SinceOpt,
+    db: Db = None, period: str | None = PeriodOpt, since: str | None = SinceOpt,
     until: str | None = UntilOpt, client: str | None = ClientOpt,
     min_calls: int = typer.Option(10, help="Calls needed before a rate is judged."),
     error_rate: float = typer.Option(0.05, help="Report formulas failing at least this often."),
@@ -180,15 +149,15 @@ def insights_cmd(
                                          help="A tool that exists (repeat); unused ones are reported."),
     known_formula: list[str] = typer.Option([], "--known-formula",  # noqa: B008
                                             help="A formula that exists (repeat)."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    fmt: str = FormatOpt,
     output: Path | None = OutputOpt,
 ) -> None:
     """Findings computed from the period's usage, each with its numbers."""
     from courtside.usage.insights import Thresholds, generate_insights
     from courtside.usage.patterns import analyze_usage_patterns
 
-    f = _check_choice(fmt, ("table", "json"), "format")
-    with _session(db) as database:
+    f = _table_or_json(fmt)
+    with open_database(db) as database:
         p = analyze_usage_patterns(database, period, since=since, until=until,
                                    filters={"client": client})
         found = generate_insights(
@@ -217,13 +186,13 @@ def insights_cmd(
 
 
 @alerts_app.command("list")
-def alerts_list(db: str | None = DbOpt,
-                fmt: str = typer.Option("table", "--format", "-f", help="table or json.")) -> None:
+def alerts_list(db: Db = None,
+                fmt: str = FormatOpt) -> None:
     """The stored alert rules."""
     from courtside.usage.alerts import list_rules
 
-    f = _check_choice(fmt, ("table", "json"), "format")
-    with _session(db) as database:
+    f = _table_or_json(fmt)
+    with open_database(db) as database:
         rules = list_rules(database)
     if f == "json":
         _emit(json.dumps([r.to_dict() for r in rules], indent=2), None)
@@ -255,13 +224,13 @@ def alerts_add(
     formula: str | None = typer.Option(None, help="Only this formula's calls."),
     client: str | None = typer.Option(None, help="Only this client's calls."),
     webhook: str | None = typer.Option(None, help="POST each alert of this rule here."),
-    db: str | None = DbOpt,
+    db: Db = None,
 ) -> None:
     """Store a new alert rule."""
     from courtside.usage.alerts import AlertRule, add_rule
 
     filters = {k: v for k, v in (("tool", tool), ("formula", formula), ("client", client)) if v}
-    with _session(db) as database:
+    with open_database(db) as database:
         rule = add_rule(database, AlertRule(name, metric, comparison, threshold, window, cooldown,
                                             min_events, filters, webhook))
     typer.echo(f"added rule {rule.rule_id} {rule.name}: {rule.describe()}")
@@ -269,18 +238,18 @@ def alerts_add(
 
 @alerts_app.command("remove")
 def alerts_remove(name: str = typer.Argument(..., help="Rule name or id."),
-                  db: str | None = DbOpt) -> None:
+                  db: Db = None) -> None:
     """Delete an alert rule (its history stays)."""
     from courtside.usage.alerts import remove_rule
 
-    with _session(db) as database:
+    with open_database(db) as database:
         remove_rule(database, name)
     typer.echo(f"removed rule {name}")
 
 
 @alerts_app.command("evaluate")
 def alerts_evaluate(
-    db: str | None = DbOpt,
+    db: Db = None,
     webhook: list[str] = typer.Option([], "--webhook", help="Also POST alerts here (repeat)."),  # noqa: B008
     watch: float = typer.Option(0.0, "--watch", help="Keep evaluating every this many seconds."),
 ) -> None:
@@ -292,7 +261,7 @@ def alerts_evaluate(
     def show(ev) -> None:  # type: ignore[no-untyped-def]
         typer.echo(f"ALERT {ev.fired_at:%Y-%m-%d %H:%M:%S} {ev.message}")
 
-    with _session(db) as database:
+    with open_database(db) as database:
         evaluator = AlertEvaluator(database, webhook_urls=webhook, callbacks=[show],
                                    log_alerts=False)
         if watch > 0:
@@ -306,14 +275,14 @@ def alerts_evaluate(
 
 @alerts_app.command("history")
 def alerts_history(
-    db: str | None = DbOpt, rule: str | None = typer.Option(None, help="Only this rule."),
-    limit: int = typer.Option(50, min=1), fmt: str = typer.Option("table", "--format", "-f"),
+    db: Db = None, rule: str | None = typer.Option(None, help="Only this rule."),
+    limit: int = typer.Option(50, min=1), fmt: str = FormatOpt,
 ) -> None:
     """Alerts fired, newest first."""
     from courtside.usage.alerts import alert_history
 
-    f = _check_choice(fmt, ("table", "json"), "format")
-    with _session(db) as database:
+    f = _table_or_json(fmt)
+    with open_database(db) as database:
         hist = alert_history(database, rule=rule, limit=limit)
     if f == "json":
         _emit(json.dumps([h.to_dict() for h in hist], indent=2), None)
