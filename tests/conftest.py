@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("COURTSIDE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+from data_paths import SHARED_DATA
+
 REQUIRE_SERVICES = os.environ.get("COURTSIDE_REQUIRE_SERVICES") == "1"
 
 

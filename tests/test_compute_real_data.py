@@ -15,9 +15,9 @@ import polars as pl
 import pytest
 from nba_api.stats.static import teams as nba_teams
 
-from conftest import SHARED_DATA
 from courtside.batch.compute import compute
 from courtside.formulas.context import Context
+from data_paths import SHARED_DATA
 
 # BBR's abbreviations where they differ from the NBA's.
 BBR_CODES = {"BKN": "BRK", "CHA": "CHO", "PHX": "PHO"}
