@@ -17,7 +17,6 @@ import contextlib
 import functools
 import logging
 import os
-import re
 import time
 from collections.abc import Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -26,10 +25,12 @@ from typing import Any
 
 from courtside import __version__
 from courtside.live.bus import Bus, MemoryBus
-from courtside.live.cache import CacheKey, ResultCache, inputs_digest
+from courtside.live.cache import ResultCache
+from courtside.live.calculator import Calculator
 from courtside.live.engine import LiveEngine
 from courtside.live.formulaset import live_formulas
 from courtside.live.league import load_league_context
+from courtside.live.lookup import parse_entity
 from courtside.live.metrics import LiveMetrics
 from courtside.live.state import EntityUpdate
 from courtside.live.tasks import TaskTracker
@@ -44,6 +45,7 @@ from courtside.model import (
     ServiceStatus,
     utcnow,
 )
+from courtside.usage.scope import record_calculation
 
 __all__ = [
     "RealTimeCalculationService",
@@ -62,9 +64,6 @@ __all__ = [
 DEFAULT_TIMEOUT_SECONDS = 5.0
 
 log = logging.getLogger(__name__)
-
-_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
-
 
 def default_data_dir() -> Path:
     """``$COURTSIDE_DATA_DIR``, else ``~/.courtside``."""
@@ -106,41 +105,6 @@ class ServiceConfig:
     restore_games_hours: float | None = 24.0
 
 
-def parse_entity(entity: EntityRef | str | Mapping[str, Any]) -> EntityRef:
-    """An entity from an EntityRef, ``"player:203925@0022000001"`` or a dict.
-
-    The game part is optional for players and teams (the latest tracked game is used).
-    """
-    if isinstance(entity, EntityRef):
-        ref = entity
-    elif isinstance(entity, str):
-        head, _, game = entity.partition("@")
-        kind, sep, ident = head.partition(":")
-        if not sep:
-            raise ConfigError(f"entity {entity!r}: write kind:id[@gameId], e.g. "
-                              "'player:203925@0022000001' or 'team:1610612744'")
-        ref = EntityRef(kind.strip(), ident.strip(), game.strip() or None)
-    elif isinstance(entity, Mapping):
-        try:
-            ref = EntityRef(str(entity["kind"]), str(entity["id"]),
-                            str(entity["game_id"]) if entity.get("game_id") else None)
-        except KeyError as exc:
-            raise ConfigError(f"entity {dict(entity)!r} lacks {exc.args[0]!r}; give kind, id "
-                              "and optionally game_id") from None
-    else:
-        raise ConfigError(f"entity must be 'kind:id[@gameId]', a dict or an EntityRef, not "
-                          f"{type(entity).__name__}")
-    if ref.kind not in ("player", "team", "game"):
-        raise ConfigError(f"entity {ref.key()[:80]!r}: kind must be player, team or game")
-    for part in (ref.id, ref.game_id):
-        if part is not None and not _ID.fullmatch(part):
-            raise ConfigError(f"entity {ref.key()[:80]!r}: ids are 1 to 64 letters, digits, "
-                              "'-', '_' or '.' (e.g. player:201939@0022000001)")
-    if ref.kind == "game" and ref.game_id is None:
-        ref = EntityRef("game", ref.id, ref.id)
-    return ref
-
-
 class RealTimeCalculationService:
     """One service instance (see the module docstring).
 
@@ -162,7 +126,6 @@ class RealTimeCalculationService:
         self.metrics = LiveMetrics()
         self.cache = ResultCache(config.cache_size, config.cache_ttl_seconds)
         self.tasks = TaskTracker()
-        self.tasks.observers.append(self._observe_task)
         self.league = load_league_context(config.league)
         self.bus: Bus = bus if bus is not None else self._make_bus()
         self._catalog = catalog
@@ -179,17 +142,12 @@ class RealTimeCalculationService:
         self._lifecycle = asyncio.Lock()
         self._background: set[asyncio.Task[Any]] = set()
         self._alert_task: asyncio.Task[Any] | None = None
-        self._usage_by_formula: dict[str, int] = {}
-        self._compiled_cache: dict[tuple[str, int], Any] = {}
-        self._calc_counters: dict[tuple[str, CalculationStatus], Any] = {}
-        self._latency = {True: self.metrics.calculation_seconds.labels("cached"),
-                         False: self.metrics.calculation_seconds.labels("computed")}
-        self._cache_hits = self.metrics.cache_hits
+        self.calculator = Calculator(self.engine, lambda: self.catalog, self.league, self.cache,
+                                     self.tasks, self.metrics, config.default_timeout_seconds)
         self.metrics.cache_entries.set_function(lambda: len(self.cache))
         self.metrics.games_tracked.set_function(lambda: len(self.engine.games))
         self.metrics.watch_sources(self._sources)
         self.metrics.watch_engine(lambda: self.engine.evaluations)
-        self._cache_misses = self.metrics.cache_misses
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -452,183 +410,19 @@ class RealTimeCalculationService:
         entity), or TIMEOUT when the value was not ready within ``timeout_seconds`` (e.g. the
         entity's game has no data yet). Raises nothing for a failing calculation.
         """
-        task = await self._calculate(formula_id, input_data, entity, use_live_data,
-                                     cache_result, timeout_seconds)
+        task = await self.calculator.calculate(formula_id, input_data, entity, use_live_data,
+                                               cache_result, timeout_seconds)
         if self.usage is not None:
-            self._record_usage(task, interface, client)
+            record_calculation(self.usage, task, interface, client)
         return task
-
-    def _record_usage(self, task: RealtimeTask, interface: str, client: str | None) -> None:
-        from courtside.usage.events import Interface, Outcome, UsageEvent
-        from courtside.usage.scope import current_call
-
-        outer = current_call()
-        if outer is not None:
-            # An interface records this call as one event: describe it rather than add another.
-            outer.formula = outer.formula or task.formula_id
-            outer.cache_hit = task.cache_hit
-            if task.entity and "@" in task.entity and outer.resource is None:
-                outer.resource = f"game:{task.entity.partition('@')[2]}"
-            if task.status is not CalculationStatus.COMPLETED:
-                outer.fail(task.status.value, timeout=task.status is CalculationStatus.TIMEOUT)
-            return
-        outcome = {CalculationStatus.COMPLETED: Outcome.OK,
-                   CalculationStatus.TIMEOUT: Outcome.TIMEOUT}.get(task.status, Outcome.ERROR)
-        try:
-            via = Interface(interface)
-        except ValueError:
-            raise ConfigError(f"interface {interface!r} is not one of "
-                              f"{[i.value for i in Interface]}") from None
-        game = task.entity.partition("@")[2] if task.entity else ""
-        self.usage.record(UsageEvent(
-            client=client or "anonymous", interface=via, tool="calculate",
-            started_at=task.started_at or task.created_at, duration_ms=task.duration_ms or 0.0,
-            outcome=outcome, formula=task.formula_id,
-            resource=f"game:{game}" if game else None,
-            error_code=None if outcome is Outcome.OK else task.status.value,
-            cache_hit=task.cache_hit))
-
-    def _prepare(self, formula_id: str, input_data: Mapping[str, Any] | None,
-                 entity: EntityRef | str | Mapping[str, Any] | None,
-                 timeout_seconds: float | None
-                 ) -> tuple[RealtimeTask, EntityRef | None, float, str | None]:
-        """A new task and its parsed entity, or the reason to reject the request."""
-        started = time.perf_counter()
-        timeout = timeout_seconds if timeout_seconds is not None else \
-            self.config.default_timeout_seconds
-        try:
-            task = self.tasks.new(str(formula_id), entity=None, timeout_seconds=timeout)
-        except ConfigError:
-            task = self.tasks.new(str(formula_id), entity=None, timeout_seconds=1.0)
-            return task, None, started, (f"timeout_seconds must be a positive number of "
-                                         f"seconds, got {timeout_seconds!r}")
-        try:
-            ref = parse_entity(entity) if entity is not None else None
-        except ConfigError as exc:
-            return task, None, started, str(exc)
-        task.entity = ref.key() if ref else None
-        if input_data is not None and not isinstance(input_data, Mapping):
-            return task, ref, started, ("input_data must be a mapping of stat name to "
-                                        f"number, not {type(input_data).__name__}")
-        if ref is None and input_data is None:
-            return task, ref, started, ("give input_data (stat name -> value), an entity, "
-                                        "or both")
-        return task, ref, started, None
-
-    async def _calculate(self, formula_id: str, input_data: Mapping[str, Any] | None,
-                         entity: EntityRef | str | Mapping[str, Any] | None,
-                         use_live_data: bool, cache_result: bool,
-                         timeout_seconds: float | None) -> RealtimeTask:
-        task, ref, started, problem = self._prepare(formula_id, input_data, entity,
-                                                    timeout_seconds)
-        if problem:
-            return self._reject(task, started, problem)
-        live = ref is not None and use_live_data
-        if live and ref.game_id is not None and ref.game_id not in self.engine.games:
-            # The game has no data yet: wait for it, within the task's timeout.
-            async def work(task: RealtimeTask) -> float | None:
-                task.error = (f"game {ref.game_id} has no data yet (start a sync or replay "
-                              "for it)")  # the reason, should the wait time out
-                await self.engine.wait_for_game(ref.game_id)
-                task.error = None
-                return self._evaluate(task, ref, input_data, live, cache_result)
-
-            return await self.tasks.run(task, work)
-        return self.tasks.run_sync(
-            task, lambda t: self._evaluate(t, ref, input_data, live, cache_result))
 
     def calculate_now(self, formula_id: str, input_data: Mapping[str, Any] | None = None, *,
                       entity: EntityRef | str | Mapping[str, Any] | None = None,
                       use_live_data: bool = True, cache_result: bool = True) -> RealtimeTask:
         """``calculate`` for synchronous callers (the optimiser, warming): never waits, so a
         game without data yet FAILS instead of waiting. Records no usage event."""
-        task, ref, started, problem = self._prepare(formula_id, input_data, entity, None)
-        live = ref is not None and use_live_data
-        if not problem and live and ref.game_id is not None \
-                and ref.game_id not in self.engine.games:
-            problem = f"game {ref.game_id} has no data yet"
-        if problem:
-            return self._reject(task, started, problem)
-        return self.tasks.run_sync(
-            task, lambda t: self._evaluate(t, ref, input_data, live, cache_result))
-
-    def _reject(self, task: RealtimeTask, started: float, error: str) -> RealtimeTask:
-        task.status = CalculationStatus.FAILED
-        task.error = error
-        task.started_at = task.completed_at = utcnow()
-        return self.tasks.record(task, time.perf_counter() - started)
-
-    def _compiled(self, formula: Any) -> Any:
-        key = (formula.id, formula.version)
-        compiled = self._compiled_cache.get(key)
-        if compiled is None:
-            compiled = self._compiled_cache[key] = self.catalog.compile(formula.id,
-                                                                         self.league)
-        return compiled
-
-    def _evaluate(self, task: RealtimeTask, ref: EntityRef | None,
-                  input_data: Mapping[str, Any] | None, live: bool,
-                  cache_result: bool) -> float | None:
-        formula = self.catalog.get(task.formula_id)
-        task.formula_id = formula.id
-        task.formula_version = formula.version
-        self._usage_by_formula[formula.id] = self._usage_by_formula.get(formula.id, 0) + 1
-        held: dict[str, Any] = {}
-        data_version: Any
-        entity_key = None
-        explicit = _check_inputs(input_data) if input_data else {}
-        if ref is not None and live:
-            state, ident = self.engine.find_entity(ref.kind, ref.id, ref.game_id)
-            version = state.entity_version(ref.kind, ident)
-            held = state.entity_inputs(ref.kind, ident) or {}
-            entity_key = f"{ref.kind}:{ident}@{state.game_id}"
-            task.entity = entity_key
-            task.data_version = version
-            data_version = version if not explicit else (version, inputs_digest(explicit))
-        elif ref is not None and not explicit:
-            raise ConfigError(f"use_live_data=False for {ref.key()} needs input_data: there is "
-                              "no other data for the entity")
-        else:
-            data_version = inputs_digest(explicit)
-            entity_key = ref.key() if ref is not None else None
-        key = CacheKey(formula.id, formula.version, entity_key, data_version)
-        if cache_result:
-            cached = self.cache.get(key, _MISS)
-            if cached is not _MISS:
-                task.cache_hit = True
-                self._cache_hits.inc()
-                return cached
-            self._cache_misses.inc()
-        live_formula = self.engine.formulas.by_id.get(formula.id)
-        if held and not explicit and live_formula is not None \
-                and live_formula.version == formula.version and formula.id in held:
-            # the engine keeps this value current for this data version (equal to computing it)
-            value = held[formula.id]
-        else:
-            value = self._compute(formula, held, explicit)
-        if cache_result:
-            self.cache.put(key, value)
-        return value
-
-    def _compute(self, formula: Any, held: dict[str, Any], explicit: dict[str, Any]) -> Any:
-        compiled = self._compiled(formula)
-        inputs = {**self.league, **held, **explicit}
-        if not held:
-            missing = sorted(n for n in compiled.inputs if n not in inputs)
-            if missing:
-                raise ConfigError(f"{formula.id} needs {', '.join(missing)}; give them in "
-                                  "input_data, or name a live entity")
-        return compiled(inputs)
-
-    def _observe_task(self, task: RealtimeTask, elapsed: float) -> None:
-        # labelled children memoised: labels() costs more than the calculation itself
-        key = (task.formula_id, task.status)
-        counter = self._calc_counters.get(key)
-        if counter is None:
-            counter = self._calc_counters[key] = self.metrics.calculations.labels(
-                task.formula_id, task.status.value)
-        counter.inc()
-        self._latency[task.cache_hit].observe(elapsed)
+        return self.calculator.calculate_now(formula_id, input_data, entity, use_live_data,
+                                             cache_result)
 
     async def entity_values(self, entity: EntityRef | str | Mapping[str, Any]) -> dict[str, Any]:
         """A live entity's current values (own stats and every live formula)."""
@@ -905,19 +699,7 @@ class RealTimeCalculationService:
 
     def usage_by_formula(self) -> dict[str, int]:
         """Calculations per formula since start (most used first)."""
-        return dict(sorted(self._usage_by_formula.items(), key=lambda kv: -kv[1]))
-
-
-_MISS = object()
-
-
-def _check_inputs(values: Mapping[str, Any]) -> dict[str, Any]:
-    out = {}
-    for name, value in values.items():
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-            raise ConfigError(f"input {name!r} must be a number or null, got {value!r}")
-        out[str(name)] = value
-    return out
+        return self.calculator.usage_by_formula()
 
 
 def _sum_counter(counter: Any, **labels: str) -> float:

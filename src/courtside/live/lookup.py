@@ -1,4 +1,7 @@
-"""Finding a live player or team by id or by name.
+"""Finding a live player or team by id or by name, and reading entity references.
+
+:func:`parse_entity` reads the references callers write (``"player:203925@0022000001"``, a
+dict, an ``EntityRef``) and checks their shape.
 
 People and agents name players as they know them: ``203110``, ``Draymond Green``,
 ``draymond green``, ``Green``; teams by teamId or tricode (``GSW``). :func:`find_entity` tries,
@@ -9,13 +12,51 @@ in order: the id, the whole name (case- and accent-insensitive), then a unique w
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from courtside.model import ConfigError, EntityRef, NotFoundError
 
-__all__ = ["find_entity", "normalise_name"]
+__all__ = ["find_entity", "normalise_name", "parse_entity"]
+
+_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+
+
+def parse_entity(entity: EntityRef | str | Mapping[str, Any]) -> EntityRef:
+    """An entity from an EntityRef, ``"player:203925@0022000001"`` or a dict.
+
+    The game part is optional for players and teams (the latest tracked game is used).
+    """
+    if isinstance(entity, EntityRef):
+        ref = entity
+    elif isinstance(entity, str):
+        head, _, game = entity.partition("@")
+        kind, sep, ident = head.partition(":")
+        if not sep:
+            raise ConfigError(f"entity {entity!r}: write kind:id[@gameId], e.g. "
+                              "'player:203925@0022000001' or 'team:1610612744'")
+        ref = EntityRef(kind.strip(), ident.strip(), game.strip() or None)
+    elif isinstance(entity, Mapping):
+        try:
+            ref = EntityRef(str(entity["kind"]), str(entity["id"]),
+                            str(entity["game_id"]) if entity.get("game_id") else None)
+        except KeyError as exc:
+            raise ConfigError(f"entity {dict(entity)!r} lacks {exc.args[0]!r}; give kind, id "
+                              "and optionally game_id") from None
+    else:
+        raise ConfigError(f"entity must be 'kind:id[@gameId]', a dict or an EntityRef, not "
+                          f"{type(entity).__name__}")
+    if ref.kind not in ("player", "team", "game"):
+        raise ConfigError(f"entity {ref.key()[:80]!r}: kind must be player, team or game")
+    for part in (ref.id, ref.game_id):
+        if part is not None and not _ID.fullmatch(part):
+            raise ConfigError(f"entity {ref.key()[:80]!r}: ids are 1 to 64 letters, digits, "
+                              "'-', '_' or '.' (e.g. player:201939@0022000001)")
+    if ref.kind == "game" and ref.game_id is None:
+        ref = EntityRef("game", ref.id, ref.id)
+    return ref
 
 
 def normalise_name(name: str) -> str:

@@ -6,7 +6,7 @@ Python function) opens :func:`interface_call` around its work: one usage event i
 it ends. The service, which records its own event when called directly, finds the open call
 with :func:`current_call` and fills in what only it knows (the formula, the cache hit, a failed
 calculation) instead. A context variable carries the call, so concurrent requests on one event
-loop never see each other's.
+loop never see each other's. :func:`record_calculation` does either for a service calculation.
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-__all__ = ["current_call", "interface_call"]
+from courtside.model import CalculationStatus, ConfigError, RealtimeTask
+from courtside.usage.events import Interface, Outcome, UsageEvent
+
+__all__ = ["current_call", "interface_call", "record_calculation"]
 
 _current: ContextVar[Any] = ContextVar("courtside_usage_call", default=None)
 
@@ -45,3 +48,34 @@ def interface_call(tracker: Any, tool: str, *, interface: str, client: str | Non
             yield call
         finally:
             _current.reset(token)
+
+
+def record_calculation(tracker: Any, task: RealtimeTask, interface: str,
+                       client: str | None) -> None:
+    """Describe the open interface call with ``task`` (formula, cache hit, a failure), or,
+    when there is none, record the calculation as its own event (tool ``calculate``)."""
+    outer = current_call()
+    if outer is not None:
+        # An interface records this call as one event: describe it rather than add another.
+        outer.formula = outer.formula or task.formula_id
+        outer.cache_hit = task.cache_hit
+        if task.entity and "@" in task.entity and outer.resource is None:
+            outer.resource = f"game:{task.entity.partition('@')[2]}"
+        if task.status is not CalculationStatus.COMPLETED:
+            outer.fail(task.status.value, timeout=task.status is CalculationStatus.TIMEOUT)
+        return
+    outcome = {CalculationStatus.COMPLETED: Outcome.OK,
+               CalculationStatus.TIMEOUT: Outcome.TIMEOUT}.get(task.status, Outcome.ERROR)
+    try:
+        via = Interface(interface)
+    except ValueError:
+        raise ConfigError(f"interface {interface!r} is not one of "
+                          f"{[i.value for i in Interface]}") from None
+    game = task.entity.partition("@")[2] if task.entity else ""
+    tracker.record(UsageEvent(
+        client=client or "anonymous", interface=via, tool="calculate",
+        started_at=task.started_at or task.created_at, duration_ms=task.duration_ms or 0.0,
+        outcome=outcome, formula=task.formula_id,
+        resource=f"game:{game}" if game else None,
+        error_code=None if outcome is Outcome.OK else task.status.value,
+        cache_hit=task.cache_hit))
