@@ -28,7 +28,8 @@ from courtside.live.bus import Bus, MemoryBus
 from courtside.live.cache import ResultCache
 from courtside.live.calculator import Calculator
 from courtside.live.engine import LiveEngine
-from courtside.live.formulaset import live_formulas
+from courtside.live.formulabook import FormulaBook
+from courtside.live.games import entity_values, game_boxscore, restore_games, save_games
 from courtside.live.league import load_league_context
 from courtside.live.lookup import parse_entity
 from courtside.live.metrics import LiveMetrics
@@ -128,7 +129,6 @@ class RealTimeCalculationService:
         self.tasks = TaskTracker()
         self.league = load_league_context(config.league)
         self.bus: Bus = bus if bus is not None else self._make_bus()
-        self._catalog = catalog
         self.engine = LiveEngine(self.bus, (), self.league)
         self.engine.listeners.append(self._on_update)
         self.database: Any = None
@@ -142,8 +142,11 @@ class RealTimeCalculationService:
         self._lifecycle = asyncio.Lock()
         self._background: set[asyncio.Task[Any]] = set()
         self._alert_task: asyncio.Task[Any] | None = None
-        self.calculator = Calculator(self.engine, lambda: self.catalog, self.league, self.cache,
-                                     self.tasks, self.metrics, config.default_timeout_seconds)
+        self.formula_book = FormulaBook(self.engine, self.cache, self.league, catalog,
+                                        config.live_formulas)
+        self.calculator = Calculator(self.engine, lambda: self.formula_book.catalog, self.league,
+                                     self.cache, self.tasks, self.metrics,
+                                     config.default_timeout_seconds)
         self.metrics.cache_entries.set_function(lambda: len(self.cache))
         self.metrics.games_tracked.set_function(lambda: len(self.engine.games))
         self.metrics.watch_sources(self._sources)
@@ -166,11 +169,7 @@ class RealTimeCalculationService:
     @property
     def catalog(self) -> Any:
         """The formula catalog (the built-in one unless another was given)."""
-        if self._catalog is None:
-            from courtside.formulas.catalog import default_catalog
-
-            self._catalog = default_catalog()
-        return self._catalog
+        return self.formula_book.catalog
 
     async def start(self) -> RealTimeCalculationService:
         """Open the database, the bus and the engines; idempotent."""
@@ -184,13 +183,12 @@ class RealTimeCalculationService:
             self.database = Database(url)
             await asyncio.to_thread(self.database.migrate)
             await self.bus.start()
-            await asyncio.to_thread(self._restore_formulas)
-            # compiling the live set takes a while: keep the loop free for other work
-            await self.engine.set_formulas(await asyncio.to_thread(self._live_formulas))
+            await asyncio.to_thread(self.formula_book.restore, self.database)
+            await self.formula_book.refresh_engine()
             self._loop = asyncio.get_running_loop()
             self.usage = await asyncio.to_thread(self._open_usage)
             self.jobs = await asyncio.to_thread(self._open_jobs)
-            await self._restore_games()
+            await restore_games(self.engine, self.database, self.config.restore_games_hours)
             self.scheduler = self._open_scheduler()
             if self.config.auto_start_syncs:
                 await self.scheduler.start()  # a stored sync that cannot start is logged
@@ -216,7 +214,7 @@ class RealTimeCalculationService:
             if self.scheduler is not None:
                 await self.scheduler.stop()
                 self.scheduler = None
-            await self._save_games()
+            await save_games(self.engine, self.database)
             if self.jobs is not None:
                 # running jobs are cancelled after their current chunk and marked so
                 await asyncio.to_thread(self.jobs.close)
@@ -241,28 +239,6 @@ class RealTimeCalculationService:
         from courtside.usage.tracker import UsageTracker
 
         return UsageTracker(self.database, migrate=False).start()
-
-    async def _save_games(self) -> None:
-        from courtside.storage.live import LiveGameStore
-
-        games = [(g.to_snapshot(), g.version) for g in self.engine.games.values() if g.lines]
-        if games:
-            await asyncio.to_thread(LiveGameStore(self.database).save, games)
-
-    async def _restore_games(self) -> None:
-        from datetime import timedelta
-
-        from courtside.storage.live import LiveGameStore
-
-        hours = self.config.restore_games_hours
-        if hours == 0:
-            return
-        within = None if hours is None else timedelta(hours=hours)
-        for snapshot in await asyncio.to_thread(LiveGameStore(self.database).load, within):
-            try:
-                await self.engine.apply_snapshot(snapshot)
-            except CourtsideError as exc:  # one unreadable game must not stop the start
-                log.warning("saved game %s not restored: %s", snapshot.game_id, exc)
 
     def _open_scheduler(self) -> Any:
         from courtside.sources.scheduler import SyncScheduler
@@ -298,9 +274,6 @@ class RealTimeCalculationService:
 
     # ------------------------------------------------------------------ formulas
 
-    def _live_formulas(self) -> list:
-        return live_formulas(self.catalog, provided=self.league, only=self.config.live_formulas)
-
     async def define_formulas(self, definitions: Iterable[str | tuple[str, str]] | str
                               ) -> list[dict[str, Any]]:
         """Add or redefine custom formulas (``NAME=EXPR`` texts or (name, expression) pairs);
@@ -309,73 +282,23 @@ class RealTimeCalculationService:
         Returns the definitions made. A redefinition gets the next version, so cached
         results of the old version are never served.
         """
-        from courtside.formulas.catalog import parse_definition
-
-        items = [definitions] if isinstance(definitions, str) else list(definitions)
-        pairs = [parse_definition(d) if isinstance(d, str) else (str(d[0]), str(d[1]))
-                 for d in items]
-        new = self.catalog.define(pairs)
-        self._catalog = new
-        defined = [new.get(name) for name, _ in pairs]
-        for formula in defined:
-            self.cache.invalidate_formula(formula.id, formula.version)
-        if self.running:
-            from courtside.storage.formulas import CustomFormulaStore
-
-            await asyncio.to_thread(CustomFormulaStore(self.database).save,
-                                    [(f.id, f.expression, f.version) for f in defined])
-            await self.engine.set_formulas(await asyncio.to_thread(self._live_formulas))
-        return [f.to_dict() for f in defined]
-
-    def _restore_formulas(self) -> None:
-        """The custom formulas stored by earlier runs, with their versions."""
-        from dataclasses import replace as replaced
-
-        from courtside.formulas.catalog import Catalog
-        from courtside.storage.formulas import CustomFormulaStore
-
-        stored = CustomFormulaStore(self.database).load()
-        if not stored:
-            return
-        base = self.catalog
-        try:
-            catalog = base.define([(name, expression) for name, expression, _ in stored])
-            versions = {name: version for name, _, version in stored}
-            catalog = Catalog([replaced(f, version=versions.get(f.id, f.version))
-                               if f.kind == "custom" else f for f in catalog],
-                              catalog.steps.values())
-        except CourtsideError as exc:  # a stored formula the catalog no longer accepts
-            log.warning("stored custom formulas not restored: %s", exc)
-            return
-        self._catalog = catalog
+        return await self.formula_book.define(
+            definitions, database=self.database if self.running else None)
 
     def formula_info(self, name: str) -> dict[str, Any]:
         """A formula's definition (id, expression, version, level, inputs...)."""
-        formula = self.catalog.get(name)
-        info = formula.to_dict()
-        info["inputs"] = sorted(self.catalog.inputs(formula.id, self.league))
-        return info
+        return self.formula_book.formula_info(name)
 
     def list_formulas(self, kind: str | None = None) -> list[dict[str, Any]]:
         """Every formula's definition (``kind``: stat, step, context or custom, to filter)."""
-        from courtside.formulas.catalog import KINDS
-
-        if kind is not None and kind not in KINDS:
-            raise ConfigError(f"unknown formula kind {kind!r}; expected one of {', '.join(KINDS)}")
-        return [f.to_dict() for f in self.catalog if kind is None or f.kind == kind]
+        return self.formula_book.list_formulas(kind)
 
     def resolve_names(self, names: Iterable[str]) -> list[str]:
         """Canonical spellings of formula ids, aliases and stat names (for subscription filters).
 
         Raises NotFoundError naming the first name that is neither.
         """
-        out = []
-        for name in names:
-            resolved = self.catalog.resolve_name(name)
-            if resolved is None:
-                self.catalog.get(name)  # raises NotFoundError with suggestions
-            out.append(resolved)
-        return out
+        return self.formula_book.resolve_names(names)
 
     # ------------------------------------------------------------------ live data in
 
@@ -426,11 +349,7 @@ class RealTimeCalculationService:
 
     async def entity_values(self, entity: EntityRef | str | Mapping[str, Any]) -> dict[str, Any]:
         """A live entity's current values (own stats and every live formula)."""
-        ref = parse_entity(entity)
-        state, ident = self.engine.find_entity(ref.kind, ref.id, ref.game_id)
-        return {"entity": state.entity_info(ref.kind, ident),
-                "version": state.entity_version(ref.kind, ident),
-                "values": state.entity_values(ref.kind, ident)}
+        return entity_values(self.engine, parse_entity(entity))
 
     def resolve_entity(self, kind: str, query: str, game_id: str | None = None) -> EntityRef:
         """A live player or team by id or name (``"Stephen Curry"``, ``"curry"``, ``"GSW"``),
@@ -449,15 +368,8 @@ class RealTimeCalculationService:
 
         ``formulas`` keeps only those formula values (counting stats are always kept).
         """
-        state = self.engine.game(game_id)
-        entities = state.snapshot_entities()
-        if formulas is not None:
-            keep = set(self.resolve_names(formulas))
-            live = {f.id for f in self.engine.formulas.by_id.values()}
-            for entity in entities:
-                entity["values"] = {k: v for k, v in entity["values"].items()
-                                    if k in keep or k not in live}
-        return {"game": state.summary(), "entities": entities}
+        keep = None if formulas is None else self.resolve_names(formulas)
+        return game_boxscore(self.engine, game_id, keep)
 
     # ------------------------------------------------------------------ status
 
