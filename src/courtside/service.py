@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import time
@@ -33,11 +34,11 @@ from courtside.live.league import load_league_context
 from courtside.live.lookup import parse_entity
 from courtside.live.metrics import LiveMetrics
 from courtside.live.state import EntityUpdate
+from courtside.live.status import performance
+from courtside.live.syncs import feed_engine, run_syncs, source_rows, sync_intervals
 from courtside.live.tasks import TaskTracker
 from courtside.model import (
-    CalculationStatus,
     ConfigError,
-    CourtsideError,
     EntityRef,
     GameSnapshot,
     PerformanceMetrics,
@@ -158,7 +159,7 @@ class RealTimeCalculationService:
                                      config.default_timeout_seconds)
         self.metrics.cache_entries.set_function(lambda: len(self.cache))
         self.metrics.games_tracked.set_function(lambda: len(self.engine.games))
-        self.metrics.watch_sources(self._sources)
+        self.metrics.watch_sources(self.sources)
         self.metrics.watch_engine(lambda: self.engine.evaluations)
 
     # ------------------------------------------------------------------ lifecycle
@@ -253,7 +254,8 @@ class RealTimeCalculationService:
         from courtside.sources.scheduler import SyncScheduler
         from courtside.storage.syncs import SyncStore
 
-        return SyncScheduler(sink=self._on_sync, store=SyncStore(self.database))
+        return SyncScheduler(sink=functools.partial(feed_engine, self.engine, self.metrics),
+                             store=SyncStore(self.database))
 
     def _open_jobs(self) -> Any:
         from courtside.batch.jobs import JobManager
@@ -384,52 +386,24 @@ class RealTimeCalculationService:
 
     def performance(self) -> PerformanceMetrics:
         """The measured figures right now."""
-        counts = self.tasks.count_by_status()
-        lat = self.tasks.latency_percentiles()
-        stats = self.cache.stats
-        return PerformanceMetrics(
-            calculations_total=sum(v for k, v in counts.items()
-                                   if k != CalculationStatus.IN_PROGRESS.value),
-            calculations_failed=counts[CalculationStatus.FAILED.value],
-            calculations_timeout=counts[CalculationStatus.TIMEOUT.value],
-            cache_hits=stats.hits, cache_misses=stats.misses,
-            latency_p50_ms=lat["p50"], latency_p95_ms=lat["p95"], latency_p99_ms=lat["p99"],
-            updates_published=self.engine.updates_published,
-            messages_dropped=int(_sum_counter(self.metrics.messages_dropped)),
-            active_subscribers=self.bus.subscriber_count(),
-            queue_depth=int(self.metrics.queue_depth._value.get()),
-            syncs_total=int(_sum_counter(self.metrics.sync_runs)),
-            sync_failures=int(_sum_counter(self.metrics.sync_runs, outcome="failure")),
-        )
+        return performance(self.tasks, self.cache, self.engine, self.bus, self.metrics)
 
     async def status(self) -> ServiceStatus:
         """Uptime, sources and their health, games, subscribers, cache, tasks, metrics."""
         uptime = (time.monotonic() - self._started_monotonic) if self._started_monotonic else 0.0
         return ServiceStatus(
             running=self.running, version=__version__, started_at=self.started_at,
-            uptime_seconds=uptime, sources=self._sources(), games=self.engine.summaries(),
+            uptime_seconds=uptime, sources=self.sources(), games=self.engine.summaries(),
             subscribers=self.bus.subscriber_count(), cache=self.cache.info(),
             tasks=self.tasks.count_by_status(), metrics=self.performance())
 
-    def _sources(self) -> list[dict[str, Any]]:
+    def sources(self) -> list[dict[str, Any]]:
         """Every running sync's source with its health (what ``/v1/sources`` lists)."""
-        if self.scheduler is None:
-            return []
-        return [{"sync_id": s.sync_id, "name": s.name, "source_type": s.source_type.value,
-                 "frequency": s.frequency.value, "enabled": s.enabled,
-                 "last_run_at": s.last_run_at.isoformat() if s.last_run_at else None,
-                 "health": s.health.to_dict()} for s in self.scheduler.syncs()]
+        return source_rows(self.scheduler)
 
     def sync_intervals(self) -> dict[str, float]:
         """Seconds between runs of each running sync."""
-        if self.scheduler is None:
-            return {}
-        return {s.sync_id: self.scheduler.next_interval(s.sync_id)
-                for s in self.scheduler.syncs()}
-
-    def sources(self) -> list[dict[str, Any]]:
-        """Every source with its health (what ``/v1/sources`` lists)."""
-        return self._sources()
+        return sync_intervals(self.scheduler)
 
     def syncs(self) -> list[dict[str, Any]]:
         """Every running sync's definition, JSON-ready."""
@@ -483,38 +457,12 @@ class RealTimeCalculationService:
         """Run one sync now (by id or name), or every stored sync, and feed what changed to the
         live engine; returns one summary per sync run (games fed, rows, stale, error, health).
         One failing sync does not stop the others: its summary carries the error."""
-        scheduler = self._require_scheduler_started()
-        if sync is not None:
-            refs = [sync]
-        else:
-            refs = [s.sync_id for s in await asyncio.to_thread(scheduler.store.list)]
-            if not refs:
-                raise ConfigError("no sync is defined; add one (courtside sync add, POST "
-                                  "/v1/syncs) or feed snapshots with ingest_snapshot")
-        out = []
-        for ref in refs:
-            update = await scheduler.run_once(ref)
-            out.append({"sync_id": update.sync_id, "name": update.name,
-                        "games": [g.game_id for g in update.snapshots],
-                        "rows": len(update.rows), "stale": update.stale, "error": update.error,
-                        "health": update.health.to_dict() if update.health else None})
-        return out
+        return await run_syncs(self._require_scheduler_started(), sync)
 
     def _require_scheduler_started(self) -> Any:
         if self.scheduler is None:
             raise ConfigError("the service is not started; call start() before syncing")
         return self.scheduler
-
-    async def _on_sync(self, update: Any) -> None:
-        """The scheduler's sink: a sync's changed games go to the live engine."""
-        outcome = "failure" if update.stale or update.error else "success"
-        self.metrics.sync_runs.labels(update.name, outcome).inc()
-        for snapshot in update.snapshots:
-            try:
-                await self.engine.apply_snapshot(snapshot)
-            except CourtsideError as exc:  # one bad game must not keep the others out
-                log.warning("sync %s: game %s not applied: %s", update.name,
-                            snapshot.game_id, exc)
 
     async def process_batch(self, formulas: str | list[str], data: Any, *,
                             executor: str = "sequential", wait: bool = False,
@@ -578,29 +526,9 @@ class RealTimeCalculationService:
         """Actions derived from the period's usage (cache warming, TTL, batch size, sync
         intervals); with ``apply`` they are applied and measured around the same probe
         workload (the recent live calculations), and logged."""
-        from courtside.live.optimize import ServiceTarget
-        from courtside.usage.optimise import apply as apply_actions
-        from courtside.usage.optimise import recommend_actions
-        from courtside.usage.patterns import analyze_usage_patterns
+        from courtside.live.optimize import optimize_from_usage
 
-        target = ServiceTarget(self)
-        target.choose_workload()
-        current = {"cache_ttl_seconds": self.cache.ttl_seconds, "batch_size": self.batch_size,
-                   "sync_intervals": self.sync_intervals()}
-
-        def run() -> dict[str, Any]:
-            db = self.usage_database()
-            patterns = analyze_usage_patterns(db, period)
-            actions = recommend_actions(patterns, current=current)
-            out: dict[str, Any] = {"period": patterns.period.to_dict(),
-                                   "calls": patterns.totals["calls"],
-                                   "actions": [a.to_dict() for a in actions], "applied": None}
-            if apply and actions:
-                out["applied"] = apply_actions(actions, target, workload=target.run_probe,
-                                               db=db).to_dict()
-            return out
-
-        return await asyncio.to_thread(run)
+        return await optimize_from_usage(self, period=period, apply=apply)
 
     def watch_usage_alerts(self, interval: float = 30.0) -> asyncio.Task[Any]:
         """Evaluate the stored alert rules every ``interval`` seconds while the service runs,
@@ -622,13 +550,3 @@ class RealTimeCalculationService:
         """Calculations per formula since start (most used first)."""
         return self.calculator.usage_by_formula()
 
-
-def _sum_counter(counter: Any, **labels: str) -> float:
-    total = 0.0
-    for metric in counter.collect():
-        for sample in metric.samples:
-            if not sample.name.endswith("_total"):
-                continue
-            if all(sample.labels.get(k) == v for k, v in labels.items()):
-                total += sample.value
-    return total

@@ -6,13 +6,13 @@ The API exposes ``LiveMetrics.registry`` at ``/metrics`` with
 
 Who updates what:
 
-- the service: ``calculations`` (formula, status), ``calculation_seconds`` (path
-  ``computed``/``cached``), ``cache_hits``/``cache_misses``,
-  ``updates_published`` (topic kind), ``sync_runs`` (source, outcome: updates the
-  syncs delivered), ``games_tracked``, ``cache_entries``; and, read from the scheduler at
-  scrape time, ``source_up`` (1 ok, 0.5 degraded, 0 down), ``source_stale_seconds`` and
-  ``source_consecutive_failures`` per source, and ``recomputations`` (formula
-  evaluations by the live engine, from its count);
+- the service and its calculator (``courtside.live.calculator``): ``calculations``
+  (formula, status), ``calculation_seconds`` (path ``computed``/``cached``),
+  ``cache_hits``/``cache_misses``, ``updates_published`` (topic kind), ``sync_runs`` (source,
+  outcome: updates the syncs delivered), ``games_tracked``, ``cache_entries``; and, read from
+  the scheduler at scrape time, ``source_up`` (1 ok, 0.5 degraded, 0 down),
+  ``source_stale_seconds`` and ``source_consecutive_failures`` per source, and
+  ``recomputations`` (formula evaluations by the live engine, from its count);
 - the WebSocket/MCP layer: ``subscribers`` (interface), ``queue_depth`` (deepest client queue),
   ``messages_dropped`` (reason: ``coalesced``, ``closed_slow``...), ``messages_sent``.
 """
@@ -66,7 +66,7 @@ class LiveMetrics:
             ["reason"], registry=r)
 
     def watch_sources(self, sources: Callable[[], list[dict[str, Any]]]) -> None:
-        """Expose the sources' health (``sources()`` as ``service._sources``) at scrape time."""
+        """Expose the sources' health (``sources()`` as ``service.sources``) at scrape time."""
         self.registry.register(_SourceHealth(sources))
 
     def watch_engine(self, evaluations: Callable[[], int]) -> None:

@@ -31,7 +31,7 @@ from courtside.model import CalculationStatus, ConfigError, utcnow
 if TYPE_CHECKING:
     from courtside.service import RealTimeCalculationService
 
-__all__ = ["Recommendation", "ServiceTarget", "optimize"]
+__all__ = ["Recommendation", "ServiceTarget", "optimize", "optimize_from_usage"]
 
 MAX_CACHE = 1_000_000
 MAX_TTL = 3600.0
@@ -179,7 +179,7 @@ def _own(service: RealTimeCalculationService) -> list[Recommendation]:
             "slow_subscribers", f"{dropped} messages were dropped for slow subscribers",
             {"messages_dropped": dropped},
             "subscribe to fewer formulas per client, or give clients a larger queue", False))
-    for source in service._sources():
+    for source in service.sources():
         failures = (source.get("health") or {}).get("consecutive_failures", 0)
         if failures >= 3:
             recs.append(Recommendation(
@@ -198,10 +198,14 @@ def _from_usage(service: RealTimeCalculationService) -> list[Recommendation]:
 
     service.usage.flush()
     patterns = analyze_usage_patterns(service.database, "hour")
-    current = {"cache_ttl_seconds": service.cache.ttl_seconds,
-               "batch_size": service.batch_size, "sync_intervals": service.sync_intervals()}
     return [Recommendation(f"usage:{a.kind}", a.reason, a.evidence, a.kind, True, a.params)
-            for a in recommend_actions(patterns, current=current)]
+            for a in recommend_actions(patterns, current=_settings(service))]
+
+
+def _settings(service: RealTimeCalculationService) -> dict[str, Any]:
+    """The knobs' current values, as the usage recommendations compare them."""
+    return {"cache_ttl_seconds": service.cache.ttl_seconds, "batch_size": service.batch_size,
+            "sync_intervals": service.sync_intervals()}
 
 
 async def optimize(service: RealTimeCalculationService, *,
@@ -268,3 +272,31 @@ def _store(service: RealTimeCalculationService, recs: list[Recommendation],
          "params": plain(r.params), "reason": r.reason[:2000], "evidence": plain(r.evidence),
          "ok": r.applied, "error": r.error, "before": plain(before), "after": plain(after)}
         for r in recs])
+
+
+async def optimize_from_usage(service: RealTimeCalculationService, *, period: str = "hour",
+                              apply: bool = False) -> dict[str, Any]:
+    """Actions derived from the period's usage alone (cache warming, TTL, batch size, sync
+    intervals); with ``apply`` they are applied and measured around the same probe workload
+    (the recent live calculations), and logged."""
+    from courtside.usage.optimise import apply as apply_actions
+    from courtside.usage.optimise import recommend_actions
+    from courtside.usage.patterns import analyze_usage_patterns
+
+    target = ServiceTarget(service)
+    target.choose_workload()
+    current = _settings(service)
+
+    def run() -> dict[str, Any]:
+        db = service.usage_database()
+        patterns = analyze_usage_patterns(db, period)
+        actions = recommend_actions(patterns, current=current)
+        out: dict[str, Any] = {"period": patterns.period.to_dict(),
+                               "calls": patterns.totals["calls"],
+                               "actions": [a.to_dict() for a in actions], "applied": None}
+        if apply and actions:
+            out["applied"] = apply_actions(actions, target, workload=target.run_probe,
+                                           db=db).to_dict()
+        return out
+
+    return await asyncio.to_thread(run)
