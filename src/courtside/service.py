@@ -1,29 +1,36 @@
-"""The real-time calculation service and the mission's standalone functions.
+"""The real-time calculation service: one object behind every interface.
 
 :class:`RealTimeCalculationService` owns, for one instance: the database (SQLite under the
-data directory by default), the formula catalog, the live engine and its bus, the result cache,
-the task tracker, the Prometheus metrics, and, as they are available, the sync scheduler, the
-usage tracker and the batch job manager. Every operation the interfaces offer is one method
-here, so REST, WebSocket, MCP and CLI handlers stay thin.
+data directory by default), the live engine and its bus, the result cache, the task tracker,
+the Prometheus metrics, and, while it runs, the sync scheduler, the usage tracker and the batch
+job manager. It starts and stops them, and offers every operation the interfaces use as one
+method, so REST, WebSocket, MCP and CLI handlers stay thin. The work itself is done by parts
+with one job each, which the service composes:
 
-The standalone functions (``start_realtime_service``, ``calculate_formula_realtime``...) act on
-a default service created by ``start_realtime_service`` (or on first use).
+- ``courtside.live.formulabook.FormulaBook``: the catalog, custom definitions, lookups;
+- ``courtside.live.calculator.Calculator``: one calculation as a task (cache, live values);
+- ``courtside.live.games``, ``courtside.live.syncs``, ``courtside.live.status``,
+  ``courtside.live.feeds``, ``courtside.live.optimize``: game views and persistence, the sync
+  scheduler's side, the reported figures, replays and simulations, tuning.
+
+The standalone functions (``start_realtime_service``, ``calculate_formula_realtime``...) live in
+``courtside.realtime`` and ``ServiceConfig`` in ``courtside.config``; both are re-exported here,
+as is ``parse_entity`` (``courtside.live.lookup``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
-import logging
-import os
 import time
 from collections.abc import Coroutine, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from courtside import __version__
+from courtside.config import ServiceConfig, default_data_dir
+from courtside.live.background import BackgroundTasks
 from courtside.live.bus import Bus, MemoryBus
 from courtside.live.cache import ResultCache
 from courtside.live.calculator import DEFAULT_TIMEOUT_SECONDS, Calculator
@@ -35,7 +42,7 @@ from courtside.live.lookup import parse_entity
 from courtside.live.metrics import LiveMetrics
 from courtside.live.state import EntityUpdate
 from courtside.live.status import performance
-from courtside.live.syncs import feed_engine, run_syncs, source_rows, sync_intervals
+from courtside.live.syncs import feed_engine, run_syncs, source_rows, sync_intervals, sync_rows
 from courtside.live.tasks import TaskTracker
 from courtside.model import (
     ConfigError,
@@ -74,47 +81,6 @@ __all__ = [
     "sync_live_data",
 ]
 
-log = logging.getLogger(__name__)
-
-def default_data_dir() -> Path:
-    """``$COURTSIDE_DATA_DIR``, else ``~/.courtside``."""
-    return Path(os.environ.get("COURTSIDE_DATA_DIR") or Path.home() / ".courtside")
-
-
-@dataclass(slots=True)
-class ServiceConfig:
-    """How a service instance is set up.
-
-    Attributes:
-        data_dir: where the SQLite database and job results live.
-        database_url: a SQLAlchemy URL instead of the SQLite default (PostgreSQL for several
-            instances).
-        redis_url: use a RedisBus on this URL (fan-out across instances) instead of the
-            in-process bus.
-        bus_history: messages kept per topic for WebSocket ``resume``.
-        cache_size, cache_ttl_seconds: the result cache bounds.
-        default_timeout_seconds: a calculation's budget when the caller gives none.
-        league: league context for live games: a mapping, a JSON file, or None for the
-            shipped default season.
-        live_formulas: ids the live engine keeps current; None for every published and
-            custom formula.
-        auto_start_syncs: start the persisted syncs with the service.
-        restore_games_hours: on start, restore the games saved by the last stop within this
-            many hours (None: all, 0: none).
-    """
-
-    data_dir: Path = field(default_factory=default_data_dir)
-    database_url: str | None = None
-    redis_url: str | None = None
-    bus_history: int = 1000
-    cache_size: int = 10_000
-    cache_ttl_seconds: float | None = 300.0
-    default_timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
-    league: Mapping[str, float] | str | Path | None = None
-    live_formulas: list[str] | None = None
-    auto_start_syncs: bool = True
-    restore_games_hours: float | None = 24.0
-
 
 class RealTimeCalculationService:
     """One service instance (see the module docstring).
@@ -150,7 +116,7 @@ class RealTimeCalculationService:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.batch_size: int | None = None  # default rows per chunk (None: chosen per job)
         self._lifecycle = asyncio.Lock()
-        self._background: set[asyncio.Task[Any]] = set()
+        self._background = BackgroundTasks()
         self._alert_task: asyncio.Task[Any] | None = None
         self.formula_book = FormulaBook(self.engine, self.cache, self.league, catalog,
                                         config.live_formulas)
@@ -186,7 +152,11 @@ class RealTimeCalculationService:
         async with self._lifecycle:
             if self.running:
                 return self
+            from courtside.batch.jobs import JobManager
+            from courtside.sources.scheduler import SyncScheduler
             from courtside.storage.db import Database, default_url
+            from courtside.storage.syncs import SyncStore
+            from courtside.usage.tracker import UsageTracker
 
             url = self.config.database_url or default_url(
                 Path(self.config.data_dir).expanduser())
@@ -196,10 +166,14 @@ class RealTimeCalculationService:
             await asyncio.to_thread(self.formula_book.restore, self.database)
             await self.formula_book.refresh_engine()
             self._loop = asyncio.get_running_loop()
-            self.usage = await asyncio.to_thread(self._open_usage)
-            self.jobs = await asyncio.to_thread(self._open_jobs)
+            self.usage = await asyncio.to_thread(
+                lambda: UsageTracker(self.database, migrate=False).start())
+            self.jobs = await asyncio.to_thread(JobManager, self.database, self.config.data_dir,
+                                                publish=self._publish_from_thread)
             await restore_games(self.engine, self.database, self.config.restore_games_hours)
-            self.scheduler = self._open_scheduler()
+            self.scheduler = SyncScheduler(
+                sink=functools.partial(feed_engine, self.engine, self.metrics),
+                store=SyncStore(self.database))
             if self.config.auto_start_syncs:
                 await self.scheduler.start()  # a stored sync that cannot start is logged
             self.started_at = utcnow()
@@ -214,13 +188,7 @@ class RealTimeCalculationService:
         async with self._lifecycle:
             if not self.running:
                 return
-            tasks = list(self._background)
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-            self._background.clear()
+            await self._background.cancel_all()
             if self.scheduler is not None:
                 await self.scheduler.stop()
                 self.scheduler = None
@@ -245,23 +213,6 @@ class RealTimeCalculationService:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    def _open_usage(self) -> Any:
-        from courtside.usage.tracker import UsageTracker
-
-        return UsageTracker(self.database, migrate=False).start()
-
-    def _open_scheduler(self) -> Any:
-        from courtside.sources.scheduler import SyncScheduler
-        from courtside.storage.syncs import SyncStore
-
-        return SyncScheduler(sink=functools.partial(feed_engine, self.engine, self.metrics),
-                             store=SyncStore(self.database))
-
-    def _open_jobs(self) -> Any:
-        from courtside.batch.jobs import JobManager
-
-        return JobManager(self.database, self.config.data_dir, publish=self._publish_from_thread)
-
     def _publish_from_thread(self, topic: str, payload: dict[str, Any]) -> None:
         """Publish from a worker thread (batch job progress) onto the service's loop."""
         loop = self._loop
@@ -274,14 +225,11 @@ class RealTimeCalculationService:
         if not self.running:
             coro.close()
             raise ConfigError("the service is not started; call start() first")
-        task = asyncio.get_running_loop().create_task(coro, name=name)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-        return task
+        return self._background.spawn(coro, name=name)
 
     def background_tasks(self) -> list[asyncio.Task[Any]]:
         """Background tasks still running."""
-        return [t for t in self._background if not t.done()]
+        return self._background.running()
 
     # ------------------------------------------------------------------ formulas
 
@@ -397,6 +345,8 @@ class RealTimeCalculationService:
             subscribers=self.bus.subscriber_count(), cache=self.cache.info(),
             tasks=self.tasks.count_by_status(), metrics=self.performance())
 
+    # ------------------------------------------------------------------ syncs
+
     def sources(self) -> list[dict[str, Any]]:
         """Every running sync's source with its health (what ``/v1/sources`` lists)."""
         return source_rows(self.scheduler)
@@ -407,9 +357,7 @@ class RealTimeCalculationService:
 
     def syncs(self) -> list[dict[str, Any]]:
         """Every running sync's definition, JSON-ready."""
-        if self.scheduler is None:
-            return []
-        return [s.to_dict() for s in self.scheduler.syncs()]
+        return sync_rows(self.scheduler)
 
     async def add_sync(self, name: str, source_type: str, frequency: str = "real_time",
                        config: Mapping[str, Any] | None = None,
@@ -427,19 +375,26 @@ class RealTimeCalculationService:
         """Stop and forget a sync, by id or name."""
         return (await self._require_scheduler_started().remove(ref)).to_dict()
 
+    async def sync_live_data(self, sync: str | None = None) -> list[dict[str, Any]]:
+        """Run one sync now (by id or name), or every stored sync, and feed what changed to the
+        live engine; returns one summary per sync run (games fed, rows, stale, error, health).
+        One failing sync does not stop the others: its summary carries the error."""
+        return await run_syncs(self._require_scheduler_started(), sync)
+
+    def _require_scheduler_started(self) -> Any:
+        if self.scheduler is None:
+            raise ConfigError("the service is not started; call start() before syncing")
+        return self.scheduler
+
     # ------------------------------------------------------------------ feeds
 
     def start_replay(self, playbyplay: Any, boxscore: Any = None, *, speed: float = 1.0,
                      max_gap: float | None = None) -> asyncio.Task[Any]:
         """Re-play a recorded game (liveData play-by-play: a path or a document) into the
         live engine as a background task; returns the task (its result: steps fed)."""
-        from courtside.live.feeds import play_replay
-        from courtside.sources.replay import ReplaySource
+        from courtside.live.feeds import play_replay, replay_source
 
-        if isinstance(playbyplay, str | Path):
-            replay = ReplaySource.from_files(playbyplay, boxscore, speed=speed, max_gap=max_gap)
-        else:
-            replay = ReplaySource(playbyplay, boxscore, speed=speed, max_gap=max_gap)
+        replay = replay_source(playbyplay, boxscore, speed=speed, max_gap=max_gap)
         return self.spawn(play_replay(self, replay), name=f"replay-{replay.game_id}")
 
     def start_simulation(self, *, seed: int = 1, speed: float = 10.0,
@@ -451,18 +406,7 @@ class RealTimeCalculationService:
         return self.spawn(play_simulations(self, seed=seed, speed=speed, games=games),
                           name=f"simulation-{seed}")
 
-    # ------------------------------------------------------------------ other operations
-
-    async def sync_live_data(self, sync: str | None = None) -> list[dict[str, Any]]:
-        """Run one sync now (by id or name), or every stored sync, and feed what changed to the
-        live engine; returns one summary per sync run (games fed, rows, stale, error, health).
-        One failing sync does not stop the others: its summary carries the error."""
-        return await run_syncs(self._require_scheduler_started(), sync)
-
-    def _require_scheduler_started(self) -> Any:
-        if self.scheduler is None:
-            raise ConfigError("the service is not started; call start() before syncing")
-        return self.scheduler
+    # ------------------------------------------------------------------ batch jobs
 
     async def process_batch(self, formulas: str | list[str], data: Any, *,
                             executor: str = "sequential", wait: bool = False,
@@ -506,6 +450,8 @@ class RealTimeCalculationService:
         if self.jobs is None:
             raise ConfigError("the service is not started; call start() before batch jobs")
         return self.jobs
+
+    # ------------------------------------------------------------------ tuning and usage
 
     async def optimize(self, *, apply: bool = True) -> dict[str, Any]:
         """Recommendations from the measured metrics; the safe ones applied when ``apply``."""

@@ -10,13 +10,23 @@ of ``courtside serve``.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from courtside.sources.replay import ReplaySource
 
-__all__ = ["play_replay", "play_simulations"]
+__all__ = ["play_replay", "play_simulations", "replay_source"]
 
 log = logging.getLogger(__name__)
+
+
+def replay_source(playbyplay: Any, boxscore: Any = None, *, speed: float = 1.0,
+                  max_gap: float | None = None) -> ReplaySource:
+    """A replay of a recorded game: liveData play-by-play (and box score) as paths or
+    documents."""
+    if isinstance(playbyplay, str | Path):
+        return ReplaySource.from_files(playbyplay, boxscore, speed=speed, max_gap=max_gap)
+    return ReplaySource(playbyplay, boxscore, speed=speed, max_gap=max_gap)
 
 
 async def play_replay(service: Any, replay: ReplaySource) -> int:

@@ -16,7 +16,7 @@ from courtside.live.engine import LiveEngine
 from courtside.live.metrics import LiveMetrics
 from courtside.model import ConfigError, CourtsideError
 
-__all__ = ["feed_engine", "run_syncs", "source_rows", "sync_intervals"]
+__all__ = ["feed_engine", "run_syncs", "source_rows", "sync_intervals", "sync_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -69,3 +69,10 @@ def sync_intervals(scheduler: Any) -> dict[str, float]:
     if scheduler is None:
         return {}
     return {s.sync_id: scheduler.next_interval(s.sync_id) for s in scheduler.syncs()}
+
+
+def sync_rows(scheduler: Any) -> list[dict[str, Any]]:
+    """Every running sync's definition, JSON-ready (none without a scheduler)."""
+    if scheduler is None:
+        return []
+    return [s.to_dict() for s in scheduler.syncs()]
