@@ -38,7 +38,7 @@ from courtside.live.engine import LiveEngine
 from courtside.live.formulabook import FormulaBook
 from courtside.live.games import entity_values, game_boxscore, restore_games, save_games
 from courtside.live.league import load_league_context
-from courtside.live.lookup import parse_entity
+from courtside.live.lookup import find_entity, parse_entity
 from courtside.live.metrics import LiveMetrics
 from courtside.live.state import EntityUpdate
 from courtside.live.status import performance
@@ -313,8 +313,6 @@ class RealTimeCalculationService:
     def resolve_entity(self, kind: str, query: str, game_id: str | None = None) -> EntityRef:
         """A live player or team by id or name (``"Stephen Curry"``, ``"curry"``, ``"GSW"``),
         in ``game_id`` or the latest tracked game holding it; errors list close names."""
-        from courtside.live.lookup import find_entity
-
         return find_entity(list(self.engine.games.values()), kind, query, game_id)
 
     def games(self) -> list[dict[str, Any]]:
