@@ -1,6 +1,8 @@
-"""How a service instance is set up: :class:`ServiceConfig` and its default data directory.
+"""How a service instance is set up: :class:`ServiceConfig`, its default data directory and
+calculation timeout.
 
-``courtside.service`` re-exports both names.
+Standard library only, so that reading the defaults costs no import of the service.
+``courtside.service`` re-exports these names.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from courtside.live.calculator import DEFAULT_TIMEOUT_SECONDS
+__all__ = ["DEFAULT_TIMEOUT_SECONDS", "ServiceConfig", "default_data_dir"]
 
-__all__ = ["ServiceConfig", "default_data_dir"]
+DEFAULT_TIMEOUT_SECONDS = 5.0  # a calculation's budget when neither caller nor config gives one
 
 
 def default_data_dir() -> Path:

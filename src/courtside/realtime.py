@@ -12,12 +12,13 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from courtside import __version__
-from courtside.live.calculator import DEFAULT_TIMEOUT_SECONDS
+from courtside.config import DEFAULT_TIMEOUT_SECONDS
 from courtside.model import EntityRef, RealtimeTask, ServiceStatus
 from courtside.usage.scope import interface_call
 
 if TYPE_CHECKING:
-    from courtside.service import RealTimeCalculationService, ServiceConfig
+    from courtside.config import ServiceConfig
+    from courtside.service import RealTimeCalculationService
 
 __all__ = [
     "calculate_formula_realtime",

@@ -29,11 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from courtside import __version__
-from courtside.config import ServiceConfig, default_data_dir
+from courtside.config import DEFAULT_TIMEOUT_SECONDS, ServiceConfig, default_data_dir
 from courtside.live.background import BackgroundTasks
 from courtside.live.bus import Bus, MemoryBus
 from courtside.live.cache import ResultCache
-from courtside.live.calculator import DEFAULT_TIMEOUT_SECONDS, Calculator
+from courtside.live.calculator import Calculator
 from courtside.live.engine import LiveEngine
 from courtside.live.formulabook import FormulaBook
 from courtside.live.games import entity_values, game_boxscore, restore_games, save_games

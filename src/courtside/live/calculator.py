@@ -20,9 +20,7 @@ from courtside.live.metrics import LiveMetrics
 from courtside.live.tasks import TaskTracker
 from courtside.model import CalculationStatus, ConfigError, EntityRef, RealtimeTask, utcnow
 
-__all__ = ["DEFAULT_TIMEOUT_SECONDS", "Calculator"]
-
-DEFAULT_TIMEOUT_SECONDS = 5.0  # a calculation's budget when neither caller nor config gives one
+__all__ = ["Calculator"]
 
 _MISS = object()
 
