@@ -25,6 +25,9 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+# the service's default, from a standard-library module (no import of the service)
+from courtside.config import default_data_dir
+
 if TYPE_CHECKING:
     from courtside.service import ServiceConfig
     from courtside.storage.db import Database
@@ -68,12 +71,6 @@ DatabaseUrl = Annotated[str | None, typer.Option(
 Db = Annotated[str | None, typer.Option(
     "--db", help=f"Database URL (default: ${DB_ENV}, else a SQLite file under "
     f"${DATA_DIR_ENV} or ~/.courtside).")]
-
-
-def default_data_dir() -> Path:
-    """``$COURTSIDE_DATA_DIR``, else ``~/.courtside``: ``service.default_data_dir`` (the
-    service's default), without importing the service."""
-    return Path(os.environ.get(DATA_DIR_ENV) or Path.home() / ".courtside")
 
 
 def sqlite_url(data_dir: Path) -> str:
