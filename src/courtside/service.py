@@ -430,17 +430,14 @@ class RealTimeCalculationService:
 
     async def batch_results(self, job_id: str, *, limit: int = 50,
                             offset: int = 0) -> dict[str, Any]:
-        """A finished batch job's result rows (``limit`` from ``offset``) and the row count."""
-        if limit < 0 or offset < 0:
-            raise ConfigError("limit and offset must be >= 0")
+        """A batch job's result rows (``limit`` from ``offset``; partial while it runs), the
+        errors of those rows and the totals, JSON-ready (see ``JobManager.page``)."""
+        jobs = self._require_jobs()
 
         def read() -> dict[str, Any]:
-            import polars as pl
-
-            frame = self._require_jobs().results(job_id, lazy=True)
-            total = frame.select(pl.len()).collect().item()
-            rows = frame.slice(offset, limit).collect().to_dicts()
-            return {"job_id": job_id, "total_rows": total, "offset": offset, "rows": rows}
+            job = jobs.status(job_id)
+            return {"job_id": job_id, "status": job.status.value,
+                    **jobs.page(job_id, offset=offset, limit=limit)}
 
         return await asyncio.to_thread(read)
 

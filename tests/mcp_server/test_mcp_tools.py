@@ -187,6 +187,8 @@ async def test_batch_job_is_returned_at_once_then_followed_with_progress(
         assert inline["status"] == "completed" and inline["total_rows"] == 2
         inline_rows = data(await c.call_tool("get_batch_results", {"job_id": inline["job_id"]}))
         assert [r["TS_PCT"] for r in inline_rows["rows"]] == [pytest.approx(30 / 48.8), None]
+        assert [(e["row_index"], e["formula"]) for e in inline_rows["errors"]] == [(1, "TS_PCT")]
+        assert inline_rows["next_offset"] is None and inline_rows["error_count"] == 1
 
         assert "either data_path" in error_text(await c.call_tool(
             "process_batch_calculations", {"formulas": ["TS_PCT"]}))

@@ -158,7 +158,8 @@ def register_service_tools(server: MCPServer, service: Any) -> None:
             return _job_dict(await service.batch_status(job_id))
 
     @server.tool(description="Result rows of a batch job (input ids plus one column per "
-                 "formula), limit rows from offset, with the total row count.")
+                 "formula), limit rows from offset, with the errors of those rows (row_index, "
+                 "formula, reason), the totals and next_offset for the next page.")
     async def get_batch_results(
         job_id: Annotated[str, Field(description="The job id.")],
         limit: Annotated[int, Field(ge=0, le=1000, description="Rows to return.")] = 20,

@@ -115,11 +115,5 @@ async def job_results(job_id: str, request: Request,
                       ) -> JobResults:
     """Result rows in input order (partial while the job runs or after a failure), with
     the per-row errors (row_index, formula, reason) of the rows returned."""
-    jobs = _jobs(request)
-
-    def read() -> JobResults:
-        job = jobs.status(job_id)
-        return JobResults(job_id=job_id, status=job.status,
-                          **jobs.page(job_id, offset=offset, limit=limit))
-
-    return await asyncio.to_thread(read)
+    return JobResults(**await request.app.state.service.batch_results(
+        job_id, offset=offset, limit=limit))
