@@ -55,3 +55,17 @@ async def test_unchanged_games_come_from_304s(fake_nba):
         again = (await src.fetch()).snapshots[0]
         assert fake_nba.admin("GET", "/_faults")["not_modified"] == before + 1
     assert again.players == first.players and again.fetched_at > first.fetched_at
+
+
+async def test_playbyplay_only_works_before_both_teams_have_scored(fake_nba):
+    # Home and away come from the scoreboard: the actions alone cannot tell them apart yet.
+    fake_nba.reset(elapsed=5)
+    async with NbaLiveSource("live", fake_nba.url,
+                             data_types=["scoreboard", "playbyplay"]) as src:
+        batch = await src.fetch()
+    assert not batch.errors and len(batch.snapshots) == len(batch.games) == 9
+    board = {g["game_id"]: g for g in batch.games}
+    for snap in batch.snapshots:
+        assert snap.home_team_id == board[snap.game_id]["home"]["team_id"]
+        assert snap.home_tricode == board[snap.game_id]["home"]["tricode"]
+

@@ -114,7 +114,15 @@ class NbaLiveSource(Source):
             else:
                 from courtside.sources.playbyplay import derive_boxscore
 
-                snap = derive_boxscore(fetched.data)
+                # Before both teams have scored the actions cannot tell home from away;
+                # the scoreboard, when polled, always can.
+                summary = next((g for g in self._last_games if g["game_id"] == game_id), None)
+                teams = ({"home_team_id": summary["home"]["team_id"],
+                          "away_team_id": summary["away"]["team_id"]} if summary else {})
+                snap = derive_boxscore(fetched.data, **teams)
+                if summary:
+                    snap.home_tricode = snap.home_tricode or summary["home"]["tricode"]
+                    snap.away_tricode = snap.away_tricode or summary["away"]["tricode"]
                 snap.source, snap.fetched_at = self.name, fetched.fetched_at
                 snap.data_time = snap.data_time or fetched.fetched_at
         except (DataError, KeyError, TypeError, AttributeError) as exc:
