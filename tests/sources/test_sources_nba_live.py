@@ -69,3 +69,13 @@ async def test_playbyplay_only_works_before_both_teams_have_scored(fake_nba):
         assert snap.home_team_id == board[snap.game_id]["home"]["team_id"]
         assert snap.home_tricode == board[snap.game_id]["home"]["tricode"]
 
+
+async def test_a_working_game_flows_when_the_scoreboard_and_another_game_fail(fake_nba):
+    games = list(fake_nba.admin("GET", "/_games"))[:2]
+    fake_nba.fault("5xx", count=10, path="todaysScoreboard")
+    fake_nba.fault("5xx", count=10, path=f"boxscore_{games[1]}")
+    async with NbaLiveSource("live", fake_nba.url, game_ids=games,
+                             retry={"attempts": 1}) as src:
+        batch = await src.fetch()
+    assert [s.game_id for s in batch.snapshots] == [games[0]]
+    assert sorted(batch.errors) == sorted(["scoreboard", games[1]])

@@ -184,7 +184,9 @@ class NbaLiveSource(Source):
                 self._final_polls[game_id] = self._final_polls.get(game_id, 0) + 1
                 if self._final_polls[game_id] >= 2:
                     self._finished.add(game_id)
-        if targets and len(batch.errors) >= len(targets) and not batch.games:
+        # Nothing usable (every followed game failed, no scoreboard): fail the whole fetch
+        # so the scheduler serves the last good data, marked stale.
+        if targets and not batch.snapshots and not batch.games:
             raise next(outcomes[g] for g in targets if isinstance(outcomes[g], Exception))
         batch.fetched_at = utcnow()
         return batch
