@@ -6,7 +6,14 @@ import asyncio
 
 import pytest
 
-from courtside.model import ConfigError, DataSync, HealthState, SyncFrequency, utcnow
+from courtside.model import (
+    ConfigError,
+    DataSourceType,
+    DataSync,
+    HealthState,
+    SyncFrequency,
+    utcnow,
+)
 from courtside.sources.base import Source
 from courtside.sources.errors import FetchError
 from courtside.sources.records import Batch, StatRow
@@ -60,6 +67,28 @@ def test_bad_definitions_are_refused_clearly(tmp_path):
     with pytest.raises(ConfigError, match="only a SELECT"):
         new_sync("x", "database", "minute", {"url": f"sqlite:///{tmp_path}/d.db",
                                              "query": "DELETE FROM t"})
+
+
+def test_bad_scheduler_settings_are_refused_when_defined(tmp_path):
+    path = {"path": str(tmp_path)}
+    for bad, match in (({"interval_seconds": "fast"}, "interval_seconds must be a positive"),
+                       ({"timeout_seconds": 0}, "timeout_seconds must be a positive"),
+                       ({"confirm_after": "x"}, "confirm_after must be a positive whole"),
+                       ({"pace": {"live": "fast"}}, "pace intervals must be numbers"),
+                       ({"pace": 5}, "pace must be an object")):
+        with pytest.raises(ConfigError, match=match):
+            new_sync("x", "file_system", "minute", {**path, **bad})
+
+
+async def test_a_stored_sync_with_bad_settings_does_not_stop_the_others(store, tmp_path):
+    good = new_sync("good", "file_system", "minute", {"path": str(tmp_path)})
+    bad = DataSync(sync_id="bad", name="bad", source_type=DataSourceType.FILE_SYSTEM,
+                   frequency=SyncFrequency.MINUTE,
+                   config={"path": str(tmp_path), "interval_seconds": "fast"})
+    store.add(bad)  # stored by an older version that did not check
+    store.add(good)
+    async with SyncScheduler(store=store) as sched:
+        assert await sched.start() == ["good"]
 
 
 class Counting(Source):

@@ -32,7 +32,7 @@ from courtside.sources.pacing import Pace, realtime_interval
 from courtside.sources.pipeline import Current, SyncPipeline, SyncUpdate
 from courtside.sources.registry import build_source
 
-__all__ = ["Sink", "SyncScheduler", "new_sync"]
+__all__ = ["RunSettings", "Sink", "SyncScheduler", "new_sync", "run_settings"]
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,52 @@ def new_sync(name: str, source_type: DataSourceType | str,
                     config=dict(config or {}), data_types=list(data_types or []),
                     auto_start=auto_start)
     build_source(sync)
+    run_settings(sync)
     return sync
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    """How the scheduler runs one sync, from the ``SCHEDULER_KEYS`` of its config."""
+
+    interval: float | None
+    timeout: float
+    pace: Pace
+    confirm_after: int
+    down_after: int
+
+
+def run_settings(sync: DataSync) -> RunSettings:
+    """The scheduler's settings of a sync; ConfigError names a bad value.
+
+    Checked when a sync is defined: a bad value stored would otherwise stop the sync, and
+    the service start that restores it, with a bare ValueError.
+    """
+    cfg = sync.config
+
+    def number(key: str, default: float, kind: type = float) -> Any:
+        raw = cfg.get(key, default)
+        try:
+            value = kind(raw)
+        except (TypeError, ValueError):
+            value = None
+        if value is None or isinstance(raw, bool) or value <= 0:
+            raise ConfigError(f"sync {sync.name!r}: {key} must be a positive "
+                              f"{'whole ' if kind is int else ''}number, got {raw!r}")
+        return value
+
+    if not isinstance(cfg.get("pace") or {}, dict):
+        raise ConfigError(f"sync {sync.name!r}: pace must be an object of intervals, e.g. "
+                          '{"live": 2, "idle": 600}')
+    try:
+        pace = Pace.from_options(cfg.get("pace"))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"sync {sync.name!r}: pace intervals must be numbers: {exc}") from exc
+    return RunSettings(
+        interval=(number("interval_seconds", 1.0) if "interval_seconds" in cfg
+                  else sync.frequency.interval_seconds),
+        timeout=number("timeout_seconds", 20.0), pace=pace,
+        confirm_after=number("confirm_after", 3, int), down_after=number("down_after", 10, int))
 
 
 @dataclass
@@ -99,6 +144,7 @@ class SyncScheduler:
     async def add(self, sync: DataSync, *, start: bool = True) -> DataSync:
         """Persist a new sync (when there is a store) and start it."""
         self.source_factory(sync)  # a bad definition fails here, before it is stored
+        run_settings(sync)
         if self.store is not None:
             await asyncio.to_thread(self.store.add, sync)
         if start and sync.enabled:
@@ -106,17 +152,15 @@ class SyncScheduler:
         return sync
 
     def _entry(self, sync: DataSync, state: dict[str, Any] | None) -> _Running:
+        settings = run_settings(sync)
         source = self.source_factory(sync)
         if state:
             source.restore(state)
-        cfg = sync.config
-        interval = (float(cfg["interval_seconds"]) if "interval_seconds" in cfg
-                    else sync.frequency.interval_seconds)
-        return _Running(sync=sync, source=source, pipeline=SyncPipeline(sync.sync_id, sync.name,
-                        int(cfg.get("confirm_after", 3))),
-                        health=HealthTracker(sync.health, int(cfg.get("down_after", 10))),
-                        pace=Pace.from_options(cfg.get("pace")),
-                        timeout=float(cfg.get("timeout_seconds", 20.0)), interval=interval)
+        return _Running(sync=sync, source=source,
+                        pipeline=SyncPipeline(sync.sync_id, sync.name, settings.confirm_after),
+                        health=HealthTracker(sync.health, settings.down_after),
+                        pace=settings.pace, timeout=settings.timeout,
+                        interval=settings.interval)
 
     async def start_sync(self, sync: DataSync) -> None:
         """Run a sync in its own task until stopped."""
