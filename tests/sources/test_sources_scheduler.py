@@ -113,8 +113,21 @@ class Failing(Source):
         raise FetchError("connection refused")
 
 
+class Malformed(Source):
+    """A batch the pipeline cannot take (a scoreboard summary without its game_id)."""
+
+    async def fetch(self) -> Batch:
+        return Batch(self.name, utcnow(), games=[{"status": 2}])
+
+
+class BadClose(Counting):
+    async def aclose(self) -> None:
+        raise OSError("close failed")
+
+
 def factory(sync: DataSync) -> Source:
-    return {"count": Counting, "hang": Hanging, "fail": Failing}[sync.name](sync.name)
+    return {"count": Counting, "hang": Hanging, "fail": Failing, "malformed": Malformed,
+            "badclose": BadClose}[sync.name](sync.name)
 
 
 def quick(name: str, **config) -> DataSync:
@@ -154,6 +167,15 @@ async def test_a_raising_or_slow_sink_does_not_stop_its_sync():
         await asyncio.sleep(0.5)
         assert len(calls) >= 4
         assert not s._running["count"].task.done()
+
+
+async def test_a_batch_the_pipeline_rejects_fails_the_run_not_the_sync():
+    async with SyncScheduler(source_factory=factory) as sched:
+        await sched.start_sync(quick("malformed"))
+        await asyncio.sleep(0.2)
+        health = sched.health("malformed")
+        assert health.consecutive_failures >= 2 and "KeyError" in health.last_error
+        assert not sched._running["malformed"].task.done()
 
 
 async def test_only_changed_rows_reach_the_sink(tmp_path):

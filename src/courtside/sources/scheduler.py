@@ -264,6 +264,9 @@ class SyncScheduler:
             try:
                 async with asyncio.timeout(entry.timeout):
                     batch = await entry.source.fetch()
+                # Inside the try: a batch the pipeline cannot take (a source's bug) is this
+                # run's failure, not the end of the sync's task.
+                update = entry.pipeline.accept(batch, entry.source.issues)
             except asyncio.CancelledError:
                 raise
             except TimeoutError:
@@ -271,7 +274,6 @@ class SyncScheduler:
             except Exception as exc:
                 update = self._failed(entry, f"{type(exc).__name__}: {exc}")
             else:
-                update = entry.pipeline.accept(batch, entry.source.issues)
                 entry.health.success(batch.fetched_at, update.error,
                                      entry.pipeline.stale_since())
                 if update.error:
