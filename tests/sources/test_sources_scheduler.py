@@ -178,6 +178,15 @@ async def test_a_batch_the_pipeline_rejects_fails_the_run_not_the_sync():
         assert not sched._running["malformed"].task.done()
 
 
+async def test_a_source_that_fails_to_close_does_not_keep_the_others_running():
+    sched = SyncScheduler(source_factory=factory)
+    await sched.start_sync(quick("badclose"))
+    await sched.start_sync(quick("count"))
+    task = sched._running["count"].task
+    await sched.stop()
+    assert sched.syncs() == [] and task.done()
+
+
 async def test_only_changed_rows_reach_the_sink(tmp_path):
     path = tmp_path / "box.csv"
     path.write_text("GAME_ID,PLAYER_ID,PTS\ng1,1,10\ng1,2,4\n")

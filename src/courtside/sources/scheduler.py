@@ -194,9 +194,13 @@ class SyncScheduler:
         return sync
 
     async def stop(self) -> None:
-        """Stop every sync."""
+        """Stop every sync; one whose source fails to close does not keep the others running."""
         for sync_id in list(self._running):
-            await self.stop_sync(sync_id)
+            try:
+                await self.stop_sync(sync_id)
+            except Exception as exc:
+                log.warning("sync %s: could not release its source: %s: %s", sync_id,
+                            type(exc).__name__, exc)
 
     async def __aenter__(self) -> SyncScheduler:
         return self
