@@ -86,6 +86,11 @@ def test_bad_invocations(runner, opener, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--simulate" in result.output
     result = runner.invoke(app, ["replay", str(opener[0]), "--output", str(tmp_path / "x.xlsx")])
     assert result.exit_code == 2 and "unknown table format" in result.output
+    out = tmp_path / "final.csv"
+    result = runner.invoke(app, ["replay", str(opener[0]), "--output", str(out),
+                                 "--format", "xlsx"])
+    assert result.exit_code == 2 and "unknown table format 'xlsx'" in result.output
+    assert not out.exists()  # not JSON written under a .csv name
     result = runner.invoke(app, ["replay", str(opener[0]), "--speed", "-2"])
     assert result.exit_code == 2 and "speed" in result.output
 

@@ -38,10 +38,21 @@ def format_of(path: str | Path, default: str = "csv") -> str:
     return fmt
 
 
+def _checked(fmt: str | None, path: str | Path) -> str:
+    """A given format, checked (an unknown one would be read or written as JSON), else the
+    one the file name implies."""
+    if fmt is None:
+        return format_of(path)
+    if fmt.lower() not in FORMATS.values():
+        raise DataError(f"unknown table format {fmt!r}; use one of "
+                        f"{', '.join(sorted(set(FORMATS.values())))}")
+    return fmt.lower()
+
+
 def read_table(source: str | Path, *, fmt: str | None = None,
                result_set: str | None = None) -> pl.DataFrame:
     """A table from a file (format by extension) or ``-`` (stdin, CSV unless ``fmt``)."""
-    fmt = fmt or format_of(source)
+    fmt = _checked(fmt, source)
     try:
         if str(source) == "-":
             data = sys.stdin.buffer.read()
@@ -105,7 +116,7 @@ def frame_from_json(doc: Any, *, where: str = "JSON", result_set: str | None = N
 
 def write_table(frame: pl.DataFrame, dest: str | Path, *, fmt: str | None = None) -> None:
     """Write a table to a file (format by extension) or ``-`` (stdout, CSV unless ``fmt``)."""
-    fmt = fmt or format_of(dest)
+    fmt = _checked(fmt, dest)
     if str(dest) == "-":
         out = sys.stdout.buffer
         buf = io.BytesIO()
