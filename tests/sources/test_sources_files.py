@@ -84,6 +84,19 @@ async def test_a_bad_file_is_reported_and_the_others_still_flow(tmp_path):
     assert "invalid JSON" in batch.errors[str(tmp_path / "broken.json")]
 
 
+async def test_a_malformed_livedata_file_is_reported_and_the_others_still_flow(tmp_path):
+    (tmp_path / "good.csv").write_text("GAME_ID,PTS\ng1,10\n")
+    game = {"gameId": "1", "gameStatus": "live", "homeTeam": {"teamId": 1},
+            "awayTeam": {"teamId": 2}}
+    (tmp_path / "boxscore_1.json").write_text(json.dumps({"game": game}))
+    (tmp_path / "playbyplay_2.json").write_text(json.dumps({"game": {"gameId": "2",
+                                                                     "actions": [5]}}))
+    batch = await FileSystemSource("files", str(tmp_path)).fetch()
+    assert [r.values["PTS"] for r in batch.rows] == [10.0]
+    assert "ValueError" in batch.errors[str(tmp_path / "boxscore_1.json")]
+    assert "AttributeError" in batch.errors[str(tmp_path / "playbyplay_2.json")]
+
+
 async def test_impossible_rows_are_held_with_an_issue(tmp_path):
     (tmp_path / "a.csv").write_text("GAME_ID,PLAYER_ID,FGM,FGA,PTS\ng1,1,5,4,10\ng1,2,3,4,x\n"
                                     "g1,3,1,2,2\n")

@@ -155,8 +155,14 @@ class FileSystemSource(Source):
                 kind, content = read_records(path, _format(path, self.format))
                 mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
                 if kind == "livedata":
-                    part = _livedata_records(content, source=self.name,
-                                             fetched_at=batch.fetched_at)
+                    try:
+                        part = _livedata_records(content, source=self.name,
+                                                 fetched_at=batch.fetched_at)
+                    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                        # The parsers name missing keys; a wrong type of value surfaces as
+                        # these, and must stay this file's error, not the whole fetch's.
+                        raise DataError(f"{path}: a liveData document of an unexpected "
+                                        f"shape: {type(exc).__name__}: {exc}") from exc
                     batch.snapshots += part.snapshots
                     batch.games += part.games
                 else:
