@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from courtside.sources.nba_live import NbaLiveSource
 
 GAME = "0022000001"
@@ -79,3 +81,16 @@ async def test_a_working_game_flows_when_the_scoreboard_and_another_game_fail(fa
         batch = await src.fetch()
     assert [s.game_id for s in batch.snapshots] == [games[0]]
     assert sorted(batch.errors) == sorted(["scoreboard", games[1]])
+
+
+async def test_a_scoreboard_with_a_bad_value_is_schema_drift_and_games_still_flow(
+        scripted, shared_data):
+    # One body for every path: a valid boxscore, and a scoreboard whose status is text.
+    doc = json.loads((shared_data / "nba-live" / f"boxscore_{GAME}.json").read_text())
+    doc["scoreboard"] = {"games": [{"gameId": GAME, "gameStatus": "live"}]}
+    script, url = scripted
+    script.default = (200, json.dumps(doc).encode(), {"content-type": "application/json"}, 0.0)
+    async with NbaLiveSource("live", url, game_ids=[GAME], retry={"attempts": 1}) as src:
+        batch = await src.fetch()
+    assert [s.game_id for s in batch.snapshots] == [GAME]
+    assert "the scoreboard changed shape" in batch.errors["scoreboard"]

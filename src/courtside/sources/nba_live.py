@@ -87,7 +87,7 @@ class NbaLiveSource(Source):
         fetched = await self.fetcher.get(SCOREBOARD_PATH)
         try:
             return parse_scoreboard(fetched.data)
-        except DataError as exc:
+        except (DataError, KeyError, TypeError, ValueError, AttributeError) as exc:
             self.fetcher.forget(fetched)
             raise SchemaDriftError(f"{fetched.url}: the scoreboard changed shape: {exc}",
                                    url=fetched.url) from exc
@@ -125,7 +125,7 @@ class NbaLiveSource(Source):
                     snap.away_tricode = snap.away_tricode or summary["away"]["tricode"]
                 snap.source, snap.fetched_at = self.name, fetched.fetched_at
                 snap.data_time = snap.data_time or fetched.fetched_at
-        except (DataError, KeyError, TypeError, AttributeError) as exc:
+        except (DataError, KeyError, TypeError, ValueError, AttributeError) as exc:
             self.fetcher.forget(fetched)
             raise SchemaDriftError(f"{fetched.url}: the document changed shape: {exc}",
                                    url=fetched.url) from exc
