@@ -19,7 +19,7 @@ import httpx
 
 from courtside.model import ConfigError, utcnow
 from courtside.sources.breaker import CircuitBreaker
-from courtside.sources.errors import FetchError, HTMLPageError, HTTPStatusError, SourceError
+from courtside.sources.errors import FetchError, HTTPStatusError, SourceError
 from courtside.sources.payload import decode_csv, decode_json, html_error, looks_like_html
 from courtside.sources.ratelimit import HostLimiter
 from courtside.sources.retry import RetryPolicy, call_with_retries
@@ -145,7 +145,7 @@ class HttpFetcher:
         try:
             fetched = await call_with_retries(
                 lambda: self._attempt(url, key, params, headers, decode), self.config.retry)
-        except (FetchError, HTMLPageError, SourceError):
+        except SourceError:
             breaker.record_failure()
             raise
         except BaseException:

@@ -7,7 +7,6 @@ last good data of a source that is failing now.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -75,7 +74,3 @@ def rows_frame(rows: list[StatRow], pl: Any = None) -> Any:
                 "_data_time": r.data_time, "_stale": r.stale} for r in rows]
     return pl.DataFrame(records, infer_schema_length=None) if records else pl.DataFrame()
 
-
-def marked_stale(snapshot: GameSnapshot) -> GameSnapshot:
-    """A copy of a snapshot flagged stale (the original, held as last good, stays clean)."""
-    return dataclasses.replace(snapshot, stale=True)
