@@ -127,6 +127,16 @@ def test_null_results_become_row_errors_and_no_row_is_dropped(manager, season) -
     assert set(ts["reason"]) == {"division by zero: 2 * (FGA + 0.44 * FTA) is 0"}
 
 
+def test_row_error_reasons_read_context_values_given_as_input_columns(manager) -> None:
+    # TEAM_PACE is a column here, so compute reads it as given: the reason must name it, not
+    # the opponent totals TEAM_PACE would be derived from when absent.
+    frame = pl.DataFrame({"PLAYER": ["a", "b"], "PTS": [10, 12], "TEAM_PACE": [100.0, 0.0]})
+    result = run_batch(frame, ["PTS_PER_PACE"], define=["PTS_PER_PACE=PTS/TEAM_PACE"],
+                       manager=manager, mapping=None)
+    assert result.results["PTS_PER_PACE"].to_list() == [0.1, None]
+    assert result.errors["reason"].to_list() == ["division by zero: TEAM_PACE is 0"]
+
+
 def test_progress_reaches_callback_and_job_topic(tmp_path, season) -> None:
     published: list[tuple[str, dict]] = []
     manager = make_manager(tmp_path, publish=lambda t, m: published.append((t, m)))

@@ -31,7 +31,8 @@ from courtside.sources.presets import (
 )
 from courtside.sources.tables import read_table
 
-__all__ = ["Prepared", "compute", "derive_context", "load", "resolve_formulas"]
+__all__ = ["Prepared", "compute", "derive_context", "load", "provided_names",
+           "resolve_formulas"]
 
 Data = pl.DataFrame | pl.LazyFrame | Any  # also pandas frames, paths and liveData documents
 LEVELS = ("player", "team")
@@ -213,8 +214,7 @@ def evaluate(prepared: Prepared, ids: Sequence[str],
     """Compute resolved formula ids over a prepared input."""
     cat = prepared.catalog
     ctx = _context(prepared, ids, context)
-    provided = ctx.names(prepared.keys) if ctx is not None else set()
-    provided |= set(prepared.rows.columns) & cat.context_values  # input columns win
+    provided = provided_names(prepared, ctx)
     compiled = [cat.compile(fid, provided) for fid in ids]
     columns = set(prepared.rows.columns)
     lacking = sorted({name for c in compiled for name in c.inputs
@@ -235,6 +235,13 @@ def evaluate(prepared: Prepared, ids: Sequence[str],
     # saves (PER: 80 ms against 7 ms eager on a small frame), so select eagerly, each
     # formula's repeated parts computed once as columns (same values, shallower plans).
     return staged_select(frame, compiled, passthrough)
+
+
+def provided_names(prepared: Prepared, context: Context | None) -> set[str]:
+    """The context values formulas read as given rather than derive: the context's columns
+    and the input's own columns of those names (``TEAM_PACE``, ``POS_LISTED``; they win)."""
+    provided = context.names(prepared.keys) if context is not None else set()
+    return provided | (set(prepared.rows.columns) & prepared.catalog.context_values)
 
 
 _TEAM_COLUMNS = ("TEAM_ABBREVIATION", "Tm", "TEAM", "Team", "TEAM_ID")

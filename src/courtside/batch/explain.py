@@ -34,13 +34,14 @@ class FormulaExplainer:
 
     def values(self, frame: pl.DataFrame, context: Any) -> pl.DataFrame:
         """The rows in canonical names with the context's columns joined on."""
-        from courtside.batch.compute import load
+        from courtside.batch.compute import load, provided_names
         from courtside.formulas.context import attach
 
         prepared = load(frame, preset=self.preset, mapping=self.mapping, define=self.define)
         self._catalog = prepared.catalog
-        self._provided = frozenset(context.names(prepared.keys)) if context is not None \
-            else frozenset()
+        # The same compiled formulas as ``compute``'s, or a reason would name inputs that
+        # formula never read (TEAM_PACE given as a column, not derived from OPP_ totals).
+        self._provided = frozenset(provided_names(prepared, context))
         return attach(prepared.rows.lazy(), prepared.keys, context).collect()
 
     def inputs(self, formula: str) -> Sequence[str] | None:
