@@ -45,6 +45,23 @@ def test_zero_division_gives_null_not_inf() -> None:
     assert out["TS_PCT"].null_count() == 4 and out["FTA_RATE"].null_count() == 4
 
 
+def test_nan_inputs_count_as_null_as_in_the_scalar_form() -> None:
+    # Polars orders NaN above every number, so NaN > 5 was true in the frame form, while the
+    # closure (one entity, live) treats NaN as null; and a NaN stat made its team's total NaN.
+    from courtside.formulas.catalog import default_catalog
+
+    catalog = default_catalog().define(["BIG=1 if PTS > 5 else 0"])
+    frame = game_rows().with_columns(
+        pl.when(pl.col("PLAYER_NAME") == "a2").then(float("nan")).otherwise(pl.col("PTS"))
+        .alias("PTS"))
+    out = compute(frame, ["BIG", "PIE"], catalog=catalog)
+    assert out["BIG"].to_list() == [1.0, None, 1.0, 1.0]
+    assert catalog.compile("BIG")({"PTS": float("nan")}) is None
+    # The team totals skip the null, as they do for a missing value.
+    nulls = compute(frame.with_columns(pl.col("PTS").fill_nan(None)), "PIE")
+    assert out["PIE"].to_list() == nulls["PIE"].to_list() and out["PIE"][0] is not None
+
+
 def test_team_and_opponent_totals_by_game() -> None:
     out = compute(game_rows(), ["USG_PCT", "ORB_PCT", "STL_PCT"])
     a1 = game_rows().row(0, named=True)

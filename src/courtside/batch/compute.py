@@ -122,8 +122,15 @@ def load(data: Data, *, preset: str | None = None, mapping: Any = None,
     given = Context(team=table.team_context) if table.team_context is not None else None
     if level == "team":
         table = _to_teams(table, keys)
-    return Prepared(rows=table.frame, passthrough=table.passthrough, keys=keys,
+    return Prepared(rows=_nan_as_null(table.frame), passthrough=table.passthrough, keys=keys,
                     context=given, catalog=cat, preset=preset)
+
+
+def _nan_as_null(frame: pl.DataFrame) -> pl.DataFrame:
+    # The closure form counts NaN as null; Polars would carry it through sums and order it
+    # above every number in comparisons, so both forms would disagree on the same row.
+    floats = [name for name, dtype in frame.schema.items() if dtype.is_float()]
+    return frame.with_columns(pl.col(floats).fill_nan(None)) if floats else frame
 
 
 def _to_teams(table: PreparedTable, keys: Keys) -> PreparedTable:
