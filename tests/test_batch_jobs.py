@@ -137,6 +137,22 @@ def test_row_error_reasons_read_context_values_given_as_input_columns(manager) -
     assert result.errors["reason"].to_list() == ["division by zero: TEAM_PACE is 0"]
 
 
+def test_cancelling_a_dead_job_that_planned_no_chunk_leaves_it_cancelled(manager) -> None:
+    from datetime import timedelta
+
+    from courtside.model import BatchJob, utcnow
+    from courtside.storage.jobs import Owner
+
+    # Its process (on another host, silent for an hour) died before it planned any chunk.
+    manager.store.insert(BatchJob(job_id="dead", formulas=["TS_PCT"], input="x.csv",
+                                  executor="sequential", options={}))
+    manager.store.claim("dead", Owner("elsewhere", 1, 0.0))
+    manager.store.update("dead", status=BatchStatus.PROCESSING,
+                         heartbeat_at=utcnow() - timedelta(hours=1))
+    job = manager.cancel("dead")
+    assert job.status is BatchStatus.CANCELLED and job.error.startswith("cancelled; 0 of 0")
+
+
 def test_progress_reaches_callback_and_job_topic(tmp_path, season) -> None:
     published: list[tuple[str, dict]] = []
     manager = make_manager(tmp_path, publish=lambda t, m: published.append((t, m)))

@@ -122,7 +122,9 @@ def finish(store: JobStore, job_id: str, tracker: ProgressTracker | None, *,
         status, error = BatchStatus.FAILED, failure  # failed before any chunk was planned
     elif failure is not None:
         status, error = BatchStatus.FAILED, f"{failure}; {kept}"
-    elif job.chunks_done >= job.chunks_total:
+    elif job.chunks_done >= job.chunks_total and (job.chunks_total or reason is None):
+        # No chunk planned counts as all done only for a run that planned an empty input,
+        # not for a job stopped before it planned any (a cancelled job of a dead process).
         status, error = BatchStatus.COMPLETED, None
     elif reason == TIMEOUT:
         status, error = BatchStatus.FAILED, f"timed out after {timeout_seconds:g} s; {kept}"
