@@ -153,6 +153,21 @@ def test_cancelling_a_dead_job_that_planned_no_chunk_leaves_it_cancelled(manager
     assert job.status is BatchStatus.CANCELLED and job.error.startswith("cancelled; 0 of 0")
 
 
+def test_a_job_failing_on_its_input_lets_go_of_its_context(manager, tmp_path) -> None:
+    job = manager.submit(tmp_path / "gone.csv", ["PER"], context={"LG_PACE": 99.0})
+    assert job.status is BatchStatus.FAILED and "does not exist" in job.error
+    assert manager._contexts == {}  # the service's manager lives as long as the service
+
+
+def test_job_data_dir_defaults_like_the_service(tmp_path, monkeypatch) -> None:
+    # An empty COURTSIDE_DATA_DIR means unset (the service's reading), not the current folder.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COURTSIDE_DATA_DIR", "")
+    jobs = JobManager(f"sqlite:///{tmp_path / 'jobs.db'}")
+    assert jobs.data_dir == tmp_path / "home" / ".courtside"
+    jobs.close()
+
+
 def test_progress_reaches_callback_and_job_topic(tmp_path, season) -> None:
     published: list[tuple[str, dict]] = []
     manager = make_manager(tmp_path, publish=lambda t, m: published.append((t, m)))

@@ -33,6 +33,7 @@ from courtside.batch.rowerrors import Explainer
 from courtside.batch.runner import finish, run_chunks
 from courtside.batch.sizing import choose_batch_size, row_bytes
 from courtside.batch.sourceinput import ConfiguredSource, check_source, read_source_frame
+from courtside.config import default_data_dir
 from courtside.model import (
     BatchJob,
     BatchStatus,
@@ -51,11 +52,6 @@ _LIVE_LOCK = threading.Lock()
 
 # A job owned by another host is presumed dead when its heartbeat is older than this.
 STALE_SECONDS = 120.0
-
-
-def default_data_dir() -> Path:
-    """``$COURTSIDE_DATA_DIR``, else ``~/.courtside``."""
-    return Path(os.environ.get("COURTSIDE_DATA_DIR", Path.home() / ".courtside")).expanduser()
 
 
 def _this_owner() -> Owner:
@@ -124,7 +120,7 @@ class JobManager:
                  data_dir: str | Path | None = None, *, publish: Publish | None = None,
                  compute: ComputeFn | None = None, derive: ContextFn | None = None,
                  explainer: Explainer | None = None, recover: bool = True) -> None:
-        self.data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
+        self.data_dir = Path(data_dir or default_data_dir()).expanduser()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if database is None:
             database = os.environ.get("COURTSIDE_DATABASE_URL") or default_url(self.data_dir)
@@ -379,6 +375,8 @@ class JobManager:
                  cluster: Any, workers: int | None, callbacks: list[ProgressCallback],
                  cancel: threading.Event) -> None:
         started = time.monotonic()
+        # Taken before anything can fail, so a failed job does not keep its context alive.
+        supplied = self._contexts.pop(job_id, None)
         try:
             self.store.update(job_id, status=BatchStatus.PROCESSING, started_at=utcnow())
             source = prepare()
@@ -389,7 +387,7 @@ class JobManager:
                 source.total_rows, row_bytes(source), workers=n_workers)
             preset, define, mapping = (options.get("preset"), options.get("define"),
                                        options.get("mapping"))
-            given = _given_context(options, self._contexts.pop(job_id, None))
+            given = _given_context(options, supplied)
             ctx = derive_context(source, job.formulas, preset=preset, define=define,
                                  mapping=mapping, context=given, derive=self.derive)
             explainer = self.explainer or FormulaExplainer(preset=preset, mapping=mapping,
