@@ -12,6 +12,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import (
@@ -44,6 +45,14 @@ Migration = Callable[[Connection], None]
 
 # (version, name, step). Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, Migration]] = []
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """A stored time as an aware UTC datetime: SQLite hands back naive ones, and every time
+    is stored in UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def default_url(data_dir: Path) -> str:

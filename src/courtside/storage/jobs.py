@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 
 from courtside.model import BatchJob, BatchStatus, NotFoundError, utcnow
-from courtside.storage.db import Database, metadata
+from courtside.storage.db import Database, as_utc, metadata
 
 batch_jobs = Table(
     "batch_jobs",
@@ -98,24 +98,17 @@ class StoredJob:
     heartbeat_at: datetime | None
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _row_to_stored(row: Any) -> StoredJob:
     m = row._mapping
     data = {name: m[name] for name in _JOB_FIELDS}
     for name in ("created_at", "started_at", "completed_at"):
-        data[name] = _aware(data[name])
+        data[name] = as_utc(data[name])
     data["status"] = BatchStatus(data["status"])
     owner = None
     if m["owner_pid"] is not None:
         owner = Owner(m["owner_host"] or "", int(m["owner_pid"]), float(m["owner_started"] or 0))
     return StoredJob(BatchJob(**data), bool(m["cancel_requested"]), owner,
-                     _aware(m["heartbeat_at"]))
+                     as_utc(m["heartbeat_at"]))
 
 
 class JobStore:

@@ -7,12 +7,12 @@ as they were instead of blank until the next sync.
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from sqlalchemy import JSON, Column, DateTime, Integer, String, Table, delete, select
 
 from courtside.model import GameSnapshot, utcnow
-from courtside.storage.db import Database, metadata
+from courtside.storage.db import Database, as_utc, metadata
 
 __all__ = ["LiveGameStore", "live_games"]
 
@@ -52,8 +52,7 @@ class LiveGameStore:
         cutoff = utcnow() - within if within is not None else None
         out = []
         for snapshot, saved_at in rows:
-            saved = saved_at if saved_at.tzinfo else saved_at.replace(tzinfo=UTC)
-            if cutoff is None or saved >= cutoff:
+            if cutoff is None or as_utc(saved_at) >= cutoff:
                 out.append(GameSnapshot.from_dict(snapshot))
         return out
 

@@ -6,7 +6,7 @@ Secrets never land here: a sync's config names the environment variable that hol
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Column, DateTime, String, Table, delete, select, update
@@ -19,7 +19,7 @@ from courtside.model import (
     SourceHealth,
     SyncFrequency,
 )
-from courtside.storage.db import Database, metadata
+from courtside.storage.db import Database, as_utc, metadata
 
 __all__ = ["SyncStore", "syncs_table"]
 
@@ -41,20 +41,13 @@ syncs_table = Table(
 )
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    # SQLite hands timestamps back without their zone; they were stored in UTC.
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
 def _to_sync(row: Any) -> DataSync:
     return DataSync(
         sync_id=row.sync_id, name=row.name, source_type=DataSourceType(row.source_type),
         frequency=SyncFrequency(row.frequency), config=dict(row.config or {}),
         data_types=list(row.data_types or []), auto_start=bool(row.auto_start),
-        enabled=bool(row.enabled), created_at=_utc(row.created_at),  # type: ignore[arg-type]
-        last_run_at=_utc(row.last_run_at),
+        enabled=bool(row.enabled), created_at=as_utc(row.created_at),  # type: ignore[arg-type]
+        last_run_at=as_utc(row.last_run_at),
         health=SourceHealth.from_dict(row.health) if row.health else SourceHealth())
 
 

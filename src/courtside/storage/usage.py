@@ -26,7 +26,7 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from courtside.storage.db import Database, metadata
+from courtside.storage.db import Database, as_utc, metadata
 
 usage_events = Table(
     "usage_events",
@@ -101,13 +101,6 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "client", "interface", "tool", "formula", "resource", "started_at", "duration_ms",
     "outcome", "error_code", "cache_hit", "items",
 )
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every stored time is UTC, so say so."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _sqlite_time(value: datetime | float) -> str:
