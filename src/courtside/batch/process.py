@@ -84,25 +84,20 @@ def run_batch(
         A ``BatchResult``. Raises ``DataError`` when the job failed before computing any row
         (an unreadable input, an unknown formula), since there is nothing to return.
     """
+    options = dict(executor=executor, batch_size=batch_size, timeout_seconds=timeout_seconds,
+                   progress_callback=progress_callback, preset=preset, define=define,
+                   mapping=mapping, context=context, cluster=cluster, workers=workers)
     if manager is None and data_dir is None:
         with tempfile.TemporaryDirectory(prefix="courtside-batch-") as tmp:
             temp = JobManager(f"sqlite:///{Path(tmp) / 'jobs.db'}", tmp, recover=False)
             try:
-                return _run(temp, data, formulas, executor=executor, batch_size=batch_size,
-                            timeout_seconds=timeout_seconds, progress_callback=progress_callback,
-                            preset=preset, define=define, mapping=mapping, context=context,
-                            cluster=cluster,
-                            workers=workers)
+                return _run(temp, data, formulas, **options)
             finally:
                 temp.close()
     owned = manager is None
     manager = manager or JobManager(data_dir=data_dir)
     try:
-        return _run(manager, data, formulas, executor=executor, batch_size=batch_size,
-                    timeout_seconds=timeout_seconds, progress_callback=progress_callback,
-                    preset=preset, define=define, mapping=mapping, context=context,
-                            cluster=cluster,
-                    workers=workers)
+        return _run(manager, data, formulas, **options)
     finally:
         if owned:
             manager.close()
