@@ -16,10 +16,12 @@ compiled formula is self-contained and Polars can share common sub-expressions.
 from __future__ import annotations
 
 import math
+import operator
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, reduce
+from typing import Any
 
 import polars as pl
 
@@ -550,9 +552,10 @@ def _scalar_call(func: str, fs: list[Scalar], args: tuple[Node, ...],
     raise TypeError(f"unknown function {func}")
 
 
-_COMPARE: dict[str, Callable[[float, float], bool]] = {
-    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
+# Both forms: the operators work on floats and on Polars expressions alike.
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "==": operator.eq, "!=": operator.ne,
 }
 
 
@@ -603,7 +606,7 @@ def _build_expr(node: Node) -> pl.Expr:
             return a / b.replace(0.0, None)
         case Compare(ops, operands):
             xs = [_build_expr(o) for o in operands]
-            parts = [_POLARS_COMPARE[op](a, b) for op, a, b in zip(ops, xs, xs[1:], strict=False)]
+            parts = [_COMPARE[op](a, b) for op, a, b in zip(ops, xs, xs[1:], strict=False)]
             return reduce(lambda p, q: p & q, parts)
         case BoolOp(op, values):
             xs = [_build_expr(v) for v in values]
@@ -646,9 +649,3 @@ def _pick(a: pl.Expr, b: pl.Expr, func: str) -> pl.Expr:
     # comparison a - b is null when either side is, and references each side once more.
     pick = pl.min_horizontal(a, b) if func == "min" else pl.max_horizontal(a, b)
     return pl.when((a - b).is_not_null()).then(pick)
-
-
-_POLARS_COMPARE: dict[str, Callable[[pl.Expr, pl.Expr], pl.Expr]] = {
-    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
-}
