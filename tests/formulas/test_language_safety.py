@@ -112,6 +112,10 @@ def test_hostile_text_is_rejected_and_runs_nothing(text):
     ("abs(PTS) + open(1)", 12, "open"),
     ("PTS ** 40", 8, "40"),
     ("PTS +", 6, None),
+    # Columns count in the text as written, leading blanks included.
+    ("   PTS + foo", 10, "foo"),
+    ("  PTS ^ 2", 7, "^"),
+    ("  PTS +", 8, None),
 ])
 def test_errors_name_the_token_and_its_column(text, column, token):
     with pytest.raises(FormulaError) as info:

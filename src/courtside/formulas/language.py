@@ -190,24 +190,26 @@ def parse(text: str, *, resolve: Callable[[str], str | None] | None = None) -> N
     if "\x00" in text:
         raise FormulaError("formula contains a NUL character", text=text,
                            column=text.index("\x00") + 1)
+    body = text.strip()  # leading blanks would be an indentation error to ast
+    lead = len(text) - len(text.lstrip())  # columns are reported in ``text``, as written
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(body, mode="eval")
     except SyntaxError as exc:
         col = exc.offset
         token = None
         if exc.text and col:
             token = exc.text[col - 1: col + 9].strip() or None
         hint = ""
-        if not col or col > len(text.strip()):
-            col, hint = len(text.strip()) + 1, "; the formula ends too early"
+        if not col or col > len(body):
+            col, hint = len(body) + 1, "; the formula ends too early"
         if exc.msg and "statement" in exc.msg.lower():
             hint = "; a formula is one expression, not a statement"
-        raise FormulaError(f"syntax error: {exc.msg}{hint}", text=text, column=col,
+        raise FormulaError(f"syntax error: {exc.msg}{hint}", text=text, column=col + lead,
                            token=token) from None
     except (RecursionError, MemoryError, ValueError) as exc:
         raise FormulaError(f"formula cannot be parsed: {type(exc).__name__} "
                            "(too deeply nested?)", text=text) from None
-    builder = _Builder(text.strip(), resolve)
+    builder = _Builder(text, resolve)
     node, kind = builder.build(tree.body, 1)
     if kind != NUM:
         raise FormulaError("a formula must give a number, not a condition; "
@@ -216,8 +218,10 @@ def parse(text: str, *, resolve: Callable[[str], str | None] | None = None) -> N
 
 
 class _Builder:
-    def __init__(self, text: str, resolve: Callable[[str], str | None] | None) -> None:
-        self.text = text
+    def __init__(self, source: str, resolve: Callable[[str], str | None] | None) -> None:
+        self.source = source  # as written: errors name it, columns count in it
+        self.text = source.strip()  # what ast parsed: node positions count in it
+        self.lead = len(source) - len(source.lstrip())
         self.resolve = resolve
         self.nodes = 0
 
@@ -226,8 +230,8 @@ class _Builder:
         token = ast.get_source_segment(self.text, node) if hasattr(node, "lineno") else None
         if token and len(token) > 40:
             token = token[:37] + "..."
-        return FormulaError(message, text=self.text, column=None if col is None else col + 1,
-                            token=token)
+        return FormulaError(message, text=self.source,
+                            column=None if col is None else col + 1 + self.lead, token=token)
 
     def build(self, node: ast.AST, depth: int) -> tuple[Node, str]:
         self.nodes += 1
@@ -294,7 +298,7 @@ class _Builder:
         while col < len(line) and line[col] in " \t)":
             col += 1
         token = line[col:col + 2].strip() or None
-        return FormulaError(message, text=self.text, column=col + 1, token=token)
+        return FormulaError(message, text=self.source, column=col + 1 + self.lead, token=token)
 
     def _BinOp(self, node: ast.BinOp, depth: int) -> tuple[Node, str]:
         op = _BINOPS.get(type(node.op))
