@@ -69,6 +69,17 @@ def test_hard_limit_overflows_and_get_raises() -> None:
         q.pop_nowait()
 
 
+def test_hard_limit_bounds_messages_that_are_never_merged() -> None:
+    # a client that sends pings (or follows a job's events) but never reads
+    q = ClientQueue(soft_limit=2, hard_limit=5)
+    for _ in range(50):
+        q.put({"type": "pong"})
+    assert q.overflow is not None and "more than 5" in q.overflow
+    assert len(q) == 0
+    with pytest.raises(QueueOverflow):
+        q.pop_nowait()
+
+
 def test_staying_behind_too_long_overflows() -> None:
     now = [0.0]
     q = ClientQueue(soft_limit=2, hard_limit=100, max_behind_seconds=5, clock=lambda: now[0])

@@ -88,8 +88,6 @@ class ClientQueue:
                 if self._on_drop is not None:
                     self._on_drop("coalesced", 1)
         self._append(message, ekey)
-        if len(self._pending) >= self.hard_limit:
-            self._overflowed(f"more than {self.hard_limit} messages waiting")
 
     def _append(self, message: Message, ekey: tuple[str, str, str] | None) -> None:
         key = next(self._keys)
@@ -97,6 +95,10 @@ class ClientQueue:
         if ekey is not None:
             self._by_entity[ekey] = key
         self._ready.set()
+        # Every kind counts: pongs, events and heartbeats pile up too for a client that
+        # does not read, and only updates can be merged.
+        if len(self._pending) >= self.hard_limit:
+            self._overflowed(f"more than {self.hard_limit} messages waiting")
 
     def _overflowed(self, reason: str) -> None:
         self.overflow = reason
