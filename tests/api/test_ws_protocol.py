@@ -126,6 +126,20 @@ async def test_resume_beyond_history_sends_a_fresh_snapshot(make_server) -> None
     assert snap["entities"][0]["values"] == {"PTS": 19}
 
 
+async def test_resume_ahead_of_the_server_sends_a_fresh_snapshot(server) -> None:  # type: ignore[no-untyped-def]
+    # e.g. the server restarted: its seqs began again, the client remembers seq 412
+    for i in range(3):
+        await _publish(server, TOPIC, update("0022000001", "player", "1", PTS=i))
+    async with connect(server.ws_url) as ws:
+        await send(ws, type="resume", topic=TOPIC, seq=412)
+        snap = await recv(ws)
+        assert snap["type"] == "snapshot" and snap["reason"] == "resume_gap"
+        assert snap["seq"] == 3
+        await _publish(server, TOPIC, update("0022000001", "player", "1", PTS=99))
+        live = await recv(ws)
+    assert (live["seq"], live["values"]) == (4, {"PTS": 99})
+
+
 async def test_heartbeats_carry_the_last_seq_per_topic(make_server) -> None:  # type: ignore[no-untyped-def]
     server = make_server(ws=SessionSettings(heartbeat_seconds=0.2))
     await _publish(server, TOPIC, update("0022000001", "player", "1", PTS=1))

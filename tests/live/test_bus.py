@@ -71,6 +71,18 @@ async def test_resume_from_history_and_gap_when_too_old() -> None:
         await bus.resume("jobs:j1", 5)
 
 
+async def test_resume_past_the_latest_seq_is_a_gap_not_silence() -> None:
+    # A client of an earlier run (seqs began again at 1) must get a fresh snapshot: treating
+    # its seq as current would drop every update up to it.
+    bus = MemoryBus()
+    for i in range(3):
+        await bus.publish("game:1", {"progress": i})
+    with pytest.raises(HistoryGap, match="only at seq 3"):
+        await bus.resume("game:1", 412)
+    with pytest.raises(HistoryGap, match="only at seq 0"):
+        await bus.resume("game:2", 5)
+
+
 async def test_latest_merges_entity_values_at_a_seq() -> None:
     bus = MemoryBus()
     await bus.publish("game:0022000001", _update("1", PTS=2.0, FGM=1.0))

@@ -16,7 +16,8 @@ Contract shared by every backend (the WebSocket endpoint, MCP and tests rely on 
   fill from history. ``close()`` ends the iteration.
 - ``await bus.resume(topic, after_seq) -> list[(seq, payload)]``: the messages after
   ``after_seq`` from a bounded per-topic history (``history`` messages). Raises
-  :class:`HistoryGap` when the history no longer reaches back that far: send a snapshot.
+  :class:`HistoryGap` when the history no longer reaches back that far, or when
+  ``after_seq`` is past the topic's seq (a client of an earlier run): send a snapshot.
 - ``await bus.latest(topic) -> TopicState``: the topic's seq and merged state at that seq. For
   entity updates (payloads with ``"entity": {"kind", "id", ...}`` and ``"values"``) the state
   holds every entity's latest values, merged (later values win); for other payloads it holds
@@ -98,10 +99,16 @@ class HistoryGap(LookupError):
 
     code = "resume_gap"
 
-    def __init__(self, topic: str, after_seq: int, oldest: int | None) -> None:
+    def __init__(self, topic: str, after_seq: int, oldest: int | None,
+                 latest: int | None = None) -> None:
         self.topic, self.after_seq, self.oldest = topic, after_seq, oldest
-        super().__init__(f"{topic}: cannot resume after seq {after_seq}; the history starts at "
-                         f"seq {oldest}; subscribe again to get a fresh snapshot")
+        if latest is not None and after_seq > latest:
+            # e.g. a server restarted with a memory bus: its seqs began again at 1
+            where = f"the topic is only at seq {latest}"
+        else:
+            where = f"the history starts at seq {oldest}"
+        super().__init__(f"{topic}: cannot resume after seq {after_seq}; {where}; subscribe "
+                         "again to get a fresh snapshot")
 
 
 @dataclass(slots=True)
@@ -347,17 +354,13 @@ class MemoryBus:
         """Messages after ``after_seq``; HistoryGap when the history starts later."""
         history = self._histories.get(validate_topic(topic))
         if not history:
-            if after_seq > 0 and after_seq > self._seq(topic):
-                raise HistoryGap(topic, after_seq, None)
+            if after_seq > 0:
+                raise HistoryGap(topic, after_seq, None, 0)
             return []
-        oldest = history[0][0]
-        if after_seq < oldest - 1:
-            raise HistoryGap(topic, after_seq, oldest)
+        oldest, latest = history[0][0], history[-1][0]
+        if after_seq < oldest - 1 or after_seq > latest:
+            raise HistoryGap(topic, after_seq, oldest, latest)
         return [m for m in history if m[0] > after_seq]
-
-    def _seq(self, topic: str) -> int:
-        state = self._states.get(topic)
-        return state.seq if state else 0
 
     async def latest(self, topic: str) -> TopicState:
         """A copy of the topic's merged state."""

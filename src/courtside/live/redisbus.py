@@ -199,11 +199,11 @@ class RedisBus:
         if not history:
             current = int(await self._client().get(self._key(topic, "seq")) or 0)
             if after_seq > current:
-                raise HistoryGap(topic, after_seq, None)
+                raise HistoryGap(topic, after_seq, None, current)
             return []
-        oldest = history[0][0]
-        if after_seq < oldest - 1:
-            raise HistoryGap(topic, after_seq, oldest)
+        oldest, latest = history[0][0], history[-1][0]
+        if after_seq < oldest - 1 or after_seq > latest:
+            raise HistoryGap(topic, after_seq, oldest, latest)
         return [(seq, json.loads(body)) for seq, body in history if seq > after_seq]
 
     async def latest(self, topic: str) -> TopicState:
