@@ -6,6 +6,7 @@ computation and ``courtside.compute`` on the final box score; every topic's seq 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from courtside.live.bus import MemoryBus
 from courtside.live.engine import LiveEngine
 from courtside.live.formulaset import live_formulas
 from courtside.live.league import load_league_context
+from courtside.model import GameSnapshot, StatLine
 from courtside.sources.livedata import parse_boxscore
 from courtside.sources.playbyplay import builder_for
 
@@ -175,3 +177,33 @@ async def test_replay_ends_equal_to_compute_and_topics_have_no_gaps(docs, league
         if kind == "player" and ("player", ident) in state.entities:
             for fid in minute_free:
                 assert state.entities[("player", ident)].values[fid] == e.values[fid]
+
+
+def _small_game(game_id: str) -> GameSnapshot:
+    teams = [StatLine("team", tid, tid, tid, {"PTS": 10.0, "FGA": 9.0, "FTA": 2.0})
+             for tid in ("1", "2")]
+    players = [StatLine("player", f"{game_id}-{tid}", tid, "P", {"PTS": 5.0, "FGA": 4.0,
+                                                              "FTA": 1.0, "MIN": 10.0})
+               for tid in ("1", "2")]
+    return GameSnapshot(game_id=game_id, status=2, period=1, clock="PT10M00.00S",
+                        home_team_id="1", away_team_id="2", teams=teams, players=players)
+
+
+async def test_redefining_formulas_while_a_new_game_arrives(league) -> None:
+    """set_formulas waits on each game's lock; a game that starts meanwhile must neither
+    break the loop over the games nor miss the new formulas."""
+    catalog = default_catalog()
+    engine = LiveEngine(MemoryBus(), live_formulas(catalog, provided=league, only=["TS_PCT"]),
+                        league)
+    await engine.apply_snapshot(_small_game("g1"))
+    lock = engine._lock("g1")
+    await lock.acquire()  # an update of g1 in progress
+    redefine = asyncio.create_task(engine.set_formulas(
+        live_formulas(catalog, provided=league, only=["TS_PCT", "EFG_PCT"])))
+    await asyncio.sleep(0.01)
+    await engine.apply_snapshot(_small_game("g2"))  # a new game while set_formulas waits
+    lock.release()
+    await asyncio.wait_for(redefine, 5)
+    for game in ("g1", "g2"):
+        values = engine.game(game).entity_values("player", f"{game}-1")
+        assert values is not None and "EFG_PCT" in values

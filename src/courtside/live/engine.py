@@ -187,7 +187,8 @@ class LiveEngine:
                    or self.formulas.by_id[f.id].compiled is not f.compiled]
         self.formulas = new
         updates: list[EntityUpdate] = []
-        for state in self.games.values():
+        # a copy: a game that starts while we wait on a lock is already built with ``new``
+        for state in list(self.games.values()):
             async with self._lock(state.game_id):
                 state.formulas = new
                 game_updates = state.recompute_formulas(changed)
