@@ -88,6 +88,18 @@ async def test_bad_requests_fail_with_a_clear_error_and_do_not_stop_others(servi
     assert service.tasks.count_by_status()["failed"] == 4
 
 
+async def test_unknown_formula_names_share_one_metrics_series(service) -> None:
+    # every distinct name a client tries must not add a Prometheus series of its own
+    for i in range(30):
+        task = await service.calculate(f"NO_SUCH_{i}", {"PTS": 1})
+        assert task.status == CalculationStatus.FAILED
+    await service.calculate("FT_PCT", {"FTM": 3, "FTA": 4})
+    labels = {s.labels["formula"] for m in service.metrics.calculations.collect()
+              for s in m.samples}
+    assert labels == {"_unknown", "FT_PCT"}
+    assert len(service.calculator._calc_counters) == 1
+
+
 async def test_live_entity_values_follow_the_game_and_invalidate_by_version(service,
                                                                             docs) -> None:
     await service.ingest_snapshot(_box_at(docs, 200))

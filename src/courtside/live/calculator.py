@@ -20,7 +20,10 @@ from courtside.live.metrics import LiveMetrics
 from courtside.live.tasks import TaskTracker
 from courtside.model import CalculationStatus, ConfigError, EntityRef, RealtimeTask, utcnow
 
-__all__ = ["Calculator"]
+__all__ = ["UNKNOWN_FORMULA", "Calculator"]
+
+UNKNOWN_FORMULA = "_unknown"
+"""The ``formula`` label of calculations asking for a formula the catalog does not have."""
 
 _MISS = object()
 
@@ -196,8 +199,13 @@ class Calculator:
         key = (task.formula_id, task.status)
         counter = self._calc_counters.get(key)
         if counter is None:
-            counter = self._calc_counters[key] = self.metrics.calculations.labels(
-                task.formula_id, task.status.value)
+            # a name outside the catalog (a typo, a probe) must not add a series (and a memo
+            # entry) per distinct request: they share one label
+            known = task.formula_id in self.catalog()
+            counter = self.metrics.calculations.labels(
+                task.formula_id if known else UNKNOWN_FORMULA, task.status.value)
+            if known:
+                self._calc_counters[key] = counter
         counter.inc()
         self._latency[task.cache_hit].observe(elapsed)
 
