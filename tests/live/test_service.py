@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -274,6 +275,24 @@ async def test_optimize_applies_safe_actions_and_measures_their_effect(tmp_path:
         assert dry["applied"] == []
     finally:
         await service.stop()
+
+
+async def test_optimisers_touch_live_state_only_on_the_event_loop(service, docs) -> None:
+    # ingest mutates the engine, cache and task tracker on the loop; the optimisers' probes,
+    # warming and knobs must not run beside it on a worker thread
+    await service.ingest_snapshot(parse_boxscore(docs[1]))
+    players = [ident for (kind, ident) in service.engine.game(GAME).entities
+               if kind == "player"][:5]
+    for _ in range(3):
+        for pid in players:
+            await service.calculate("TS_PCT", entity=f"player:{pid}@{GAME}")
+    threads: set[int] = set()
+    service.tasks.observers.append(lambda task, elapsed: threads.add(threading.get_ident()))
+    report = await service.optimize()
+    assert report["before"]["probe_calls"] > 0
+    usage = await service.optimize_from_usage(period="hour", apply=True)
+    assert usage["applied"] is not None
+    assert threads == {threading.get_ident()}
 
 
 async def test_games_survive_a_stop_and_start(tmp_path: Path, docs) -> None:

@@ -190,7 +190,9 @@ def _own(service: RealTimeCalculationService) -> list[Recommendation]:
     return recs
 
 
-def _from_usage(service: RealTimeCalculationService) -> list[Recommendation]:
+def _from_usage(service: RealTimeCalculationService,
+                current: dict[str, Any]) -> list[Recommendation]:
+    """The last hour's usage recommendations (database reads: run on a worker thread)."""
     if service.usage is None:
         return []
     from courtside.usage.optimise import recommend_actions
@@ -199,7 +201,7 @@ def _from_usage(service: RealTimeCalculationService) -> list[Recommendation]:
     service.usage.flush()
     patterns = analyze_usage_patterns(service.database, "hour")
     return [Recommendation(f"usage:{a.kind}", a.reason, a.evidence, a.kind, True, a.params)
-            for a in recommend_actions(patterns, current=_settings(service))]
+            for a in recommend_actions(patterns, current=current)]
 
 
 def _settings(service: RealTimeCalculationService) -> dict[str, Any]:
@@ -216,13 +218,11 @@ async def optimize(service: RealTimeCalculationService, *,
     ``before``/``after`` (the figures around the applied actions, each after the same probe
     workload) and ``effect`` (before, after and delta of each number).
     """
-    return await asyncio.to_thread(_optimize, service, apply)
-
-
-def _optimize(service: RealTimeCalculationService, apply: bool) -> dict[str, Any]:
+    # The engine, cache and task tracker belong to the event loop (ingest changes them
+    # there), so they are read and tuned here; only the database work goes to a thread.
     target = ServiceTarget(service)
     recs = _own(service)
-    usage_recs = _from_usage(service)
+    usage_recs = await asyncio.to_thread(_from_usage, service, _settings(service))
     if any(r.action == "warm_cache" for r in usage_recs):  # the usage view wins: per-formula
         recs = [r for r in recs if r.id != "cache_warm"]
     recs += usage_recs
@@ -247,7 +247,8 @@ def _optimize(service: RealTimeCalculationService, apply: bool) -> dict[str, Any
     target.run_probe()
     after = target.measure()
     if apply:
-        _store(service, [r for r in recs if r.applied or r.error], before, after)
+        await asyncio.to_thread(_store, service, [r for r in recs if r.applied or r.error],
+                                before, after)
     effect = {k: {"before": v, "after": after[k], "delta": after[k] - v}
               for k, v in before.items() if isinstance(v, int | float)
               and not isinstance(v, bool) and isinstance(after.get(k), int | float)}
@@ -286,6 +287,9 @@ async def optimize_from_usage(service: RealTimeCalculationService, *, period: st
     target = ServiceTarget(service)
     target.choose_workload()
     current = _settings(service)
+    # apply_actions runs on the worker thread (it writes the database); the knobs, the probe
+    # and the measures it calls touch loop-owned state, so they run on the loop
+    on_loop = _OnLoop(target, asyncio.get_running_loop())
 
     def run() -> dict[str, Any]:
         db = service.usage_database()
@@ -295,8 +299,28 @@ async def optimize_from_usage(service: RealTimeCalculationService, *, period: st
                                "calls": patterns.totals["calls"],
                                "actions": [a.to_dict() for a in actions], "applied": None}
         if apply and actions:
-            out["applied"] = apply_actions(actions, target, workload=target.run_probe,
+            out["applied"] = apply_actions(actions, on_loop, workload=on_loop.run_probe,
                                            db=db).to_dict()
         return out
 
     return await asyncio.to_thread(run)
+
+
+class _OnLoop:
+    """A :class:`ServiceTarget` for a worker thread: each method call runs on the event loop
+    (which waits for the thread meanwhile, so it is free) and returns its result."""
+
+    def __init__(self, target: ServiceTarget, loop: asyncio.AbstractEventLoop) -> None:
+        self._target = target
+        self._loop = loop
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self._target, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            async def on_loop() -> Any:
+                return method(*args, **kwargs)
+
+            return asyncio.run_coroutine_threadsafe(on_loop(), self._loop).result()
+
+        return call
