@@ -226,3 +226,14 @@ async def test_status_optimize_sync_and_lifecycle(final_game) -> None:
             "process_batch_calculations", {"formulas": ["TS_PCT"], "rows": [{"PTS": 1}]}))
         started = data(await c.call_tool("start_realtime_service", {}))
         assert started["running"] is True and service.running
+
+
+async def test_sync_live_data_reports_the_runs(service) -> None:
+    await service.add_sync("sim", "replay", "day", {"seeds": [1], "speed": 1000.0},
+                           auto_start=False)
+    async with client(service) as c:
+        result = await c.call_tool("sync_live_data", {"sync": "sim"})
+    assert not result.is_error, error_text(result)
+    runs = data(result)["runs"]
+    assert [r["name"] for r in runs] == ["sim"] and runs[0]["error"] is None
+    assert {"games", "rows", "stale", "health"} <= runs[0].keys()

@@ -177,13 +177,15 @@ def register_service_tools(server: MCPServer, service: Any) -> None:
             return _job_dict(await service.cancel_batch(job_id))
 
     @server.tool(description="Run a data sync now (one by id or name, or every enabled one) "
-                 "and feed what changed to the live games. Returns what each sync did.")
+                 "and feed what changed to the live games. Returns what each sync did, as "
+                 "runs: games fed, rows, stale, error, health.")
     async def sync_live_data(
         sync: Annotated[str | None, Field(
             description="A sync id or name; default: every enabled sync.")] = None,
     ) -> dict[str, Any]:
         with tool_errors():
-            return await service.sync_live_data(sync)
+            # the shape of REST's POST /v1/syncs/{ref}/run (and an object, as declared)
+            return {"runs": await service.sync_live_data(sync)}
 
     @server.tool(description="The service's status: running, uptime, sources and their "
                  "health, live games, subscribers, cache, calculations and latency figures.")
