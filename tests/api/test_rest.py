@@ -151,6 +151,10 @@ def test_games_and_box_score(http: httpx.Client, box: dict) -> None:
     filtered = http.get(f"/v1/games/{GAME}?formulas=TS_PCT").json()
     one = next(e["values"] for e in filtered["entities"] if e["id"] == "201939")
     assert "TS_PCT" in one and "PTS" in one and "PER" not in one and "USG_PCT" not in one
+    spaced = http.get(f"/v1/games/{GAME}", params={"formulas": "TS_PCT, USG_PCT"})
+    assert spaced.status_code == 200, spaced.text  # a space after the comma is fine
+    one = next(e["values"] for e in spaced.json()["entities"] if e["id"] == "201939")
+    assert "TS_PCT" in one and "USG_PCT" in one and "PER" not in one
     assert http.get("/v1/games/0000000000").status_code == 404
 
 

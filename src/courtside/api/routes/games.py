@@ -22,5 +22,5 @@ async def game_boxscore(game_id: str, request: Request,
                             default=None, description="Comma-separated ids to keep, e.g. "
                             "TS_PCT,PER; counting stats are always kept.")) -> dict[str, Any]:
     """A game's summary and every entity's current values (stats and live formulas)."""
-    wanted = [f for f in (formulas or "").split(",") if f.strip()] or None
+    wanted = [f.strip() for f in (formulas or "").split(",") if f.strip()] or None
     return request.app.state.service.game_boxscore(game_id, formulas=wanted)
