@@ -29,6 +29,7 @@ from courtside.api.ws.protocol import (
 )
 from courtside.api.ws.queue import CLOSE_SLOW_CONSUMER, ClientQueue, QueueOverflow
 from courtside.live.bus import Bus, HistoryGap, Subscription
+from courtside.live.state import GAME_VALUES
 from courtside.model import CourtsideError, utcnow
 
 __all__ = ["SessionSettings", "WebSocketSession"]
@@ -36,7 +37,7 @@ __all__ = ["SessionSettings", "WebSocketSession"]
 log = logging.getLogger(__name__)
 
 # Values of the game entity that a formulas filter never removes.
-_ALWAYS = frozenset({"GAME_STATUS", "PERIOD", "GAME_CLOCK", "HOME_PTS", "AWAY_PTS", "STALE"})
+_ALWAYS = frozenset(GAME_VALUES)
 
 
 @dataclass(slots=True)
