@@ -30,6 +30,8 @@ def test_every_published_formula_is_documented(catalog: Catalog) -> None:
         assert formula.unit in UNITS
     per36 = [f.id for f in catalog if f.id.endswith("_PER36")]
     assert "PTS_PER36" in per36 and "REB_PER36" in per36 and len(per36) == 16
+    per100 = [f.id for f in catalog if f.id.endswith("_PER100")]
+    assert [i.replace("_PER100", "") for i in per100] == [i.replace("_PER36", "") for i in per36]
 
 
 def test_names_resolve_case_insensitively_through_aliases(catalog: Catalog) -> None:

@@ -176,6 +176,25 @@ def test_minutes_as_clock_text() -> None:
     assert out["PTS_PER36"][0] == pytest.approx(20 / 34.2 * 36)
 
 
+def test_per_100_possessions_by_hand() -> None:
+    out = compute(game_rows(), ["PTS_PER100", "AST_PER100", "POSS"])
+
+    def poss(fga: float, fta: float, oreb: float, opp_dreb: float, fgm: float,
+             tov: float) -> float:
+        return fga + 0.4 * fta - 1.07 * oreb / (oreb + opp_dreb) * (fga - fgm) + tov
+
+    # team totals: AAA FGA 25 FTA 6 OREB 4 DREB 7 FGM 12 TOV 3; BBB 23 3 2 10 11 3
+    team_poss = 0.5 * (poss(25, 6, 4, 10, 12, 3) + poss(23, 3, 2, 7, 11, 3))
+    assert out["POSS"][0] == pytest.approx(team_poss)
+    # a1 played 30 of AAA's 48 minutes, i.e. 30 / (48/5) of its possessions (five on the floor)
+    on_court = team_poss * 30 / (48 / 5)
+    assert out["PTS_PER100"][0] == pytest.approx(100 * 20 / on_court)
+    assert out["AST_PER100"][0] == pytest.approx(100 * 4 / on_court)
+    # and it is the per-36 rate rescaled by the team's possessions per minute
+    per36 = compute(game_rows(), ["PTS_PER36"])["PTS_PER36"][0]
+    assert out["PTS_PER100"][0] == pytest.approx(per36 / 36 * 100 * (48 / 5) / team_poss)
+
+
 def test_team_context_table_maps_pace_totals_and_opponents() -> None:
     from courtside.sources.presets import team_context_table
 

@@ -165,8 +165,20 @@ _PER36 = [
     for stat in COUNTING_STATS if stat != "MIN"
 ]
 
+# Basketball-Reference's "per 100 team possessions": the team's possessions times the
+# player's share of the team's minutes (five players on the floor).
+_PER100 = [
+    _f("ON_COURT_POSS", "TEAM_POSS * MIN / (TEAM_MIN/5)",
+       "Team possessions while the player was on the floor, from his share of the team's "
+       "minutes.", unit="number", level="player", kind="step", citation=BBR),
+    *(_f(f"{stat}_PER100", f"100*{stat} / ON_COURT_POSS",
+         f"{stat} per 100 team possessions on the floor.", unit="number", level="player",
+         aliases=(f"{stat.lower()}/100",), citation=BBR)
+      for stat in COUNTING_STATS if stat != "MIN"),
+]
+
 BUILTINS: tuple[Formula, ...] = (*_SHOOTING, *_BOX, *_TEAM_SHARE, *_CONTEXT, *_PER, *_PIE,
-                                 *_PER36, *COMPOSITE)
+                                 *_PER36, *_PER100, *COMPOSITE)
 
 CONTEXT_STEPS: tuple[ContextStep, ...] = (
     ContextStep(
