@@ -2,7 +2,10 @@
 
 With ``cursor_column`` set, each fetch returns only rows whose cursor is greater than the
 largest seen so far (the query is wrapped: ``SELECT * FROM (<query>) WHERE cursor > :last
-ORDER BY cursor``), and the cursor is part of the source state, persisted with the sync.
+ORDER BY cursor LIMIT n``), and the cursor is part of the source state, persisted with the
+sync. A full page never ends inside a group of rows sharing a cursor value: its trailing
+group is read whole by a second query (``cursor = :value``, no limit), so no row is skipped
+or delivered twice. Rows whose cursor is NULL are never delivered by an incremental source.
 The connection is read-only where the backend allows: SQLite files open with
 ``mode=ro``, PostgreSQL sessions with ``default_transaction_read_only``, and every
 transaction is rolled back.
@@ -16,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -71,7 +74,8 @@ class DatabaseSource(Source):
 
     Config keys: ``url`` (SQLAlchemy URL), ``query`` (one SELECT), ``cursor_column``
     (incremental: only rows with a larger value), ``mapping``, ``key``,
-    ``data_time_column``, ``limit`` (rows per fetch, default 100000).
+    ``data_time_column``, ``limit`` (rows per fetch, default 100000; a fetch may exceed it
+    to finish a group of rows sharing the last cursor value).
     """
 
     kind = "database"
@@ -92,23 +96,48 @@ class DatabaseSource(Source):
         self._engine = read_only_engine(url)
         self._url_for_errors = make_url(url).render_as_string(hide_password=True)
 
-    def _statement(self) -> tuple[str, dict[str, Any]]:
+    def _select(self, conn: Connection, condition: str, params: dict[str, Any],
+                limit: int | None) -> list[dict[str, Any]]:
+        sql = f"SELECT * FROM ({self.query}) AS courtside_q"
+        if condition:
+            sql += f" WHERE {condition}"
+        if self.cursor_column is not None:
+            col = self._engine.dialect.identifier_preparer.quote(self.cursor_column)
+            sql += f" ORDER BY courtside_q.{col}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [dict(r._mapping) for r in conn.execute(text(sql), params)]
+
+    def _records(self, conn: Connection) -> list[dict[str, Any]]:
+        """The next page; with a cursor, never one that splits a group of equal cursors."""
         if self.cursor_column is None:
-            return f"SELECT * FROM ({self.query}) AS courtside_q LIMIT {int(self.limit)}", {}
-        col = self._engine.dialect.identifier_preparer.quote(self.cursor_column)
-        where = f"WHERE courtside_q.{col} > :cursor" if self.cursor is not None else ""
-        sql = (f"SELECT * FROM ({self.query}) AS courtside_q {where} "
-               f"ORDER BY courtside_q.{col} LIMIT {int(self.limit)}")
-        return sql, ({"cursor": self.cursor} if self.cursor is not None else {})
+            return self._select(conn, "", {}, self.limit)
+        col = "courtside_q." + self._engine.dialect.identifier_preparer.quote(self.cursor_column)
+        # A row without a cursor value can never be "after" the cursor: leave it out always,
+        # else it would come back on every fetch whenever it sorted last.
+        condition, params = f"{col} IS NOT NULL", {}
+        if self.cursor is not None:
+            condition, params = f"{condition} AND {col} > :cursor", {"cursor": self.cursor}
+        records = self._select(conn, condition, params, self.limit)
+        if records and self.cursor_column not in records[0]:
+            raise ConfigError(f"cursor_column {self.cursor_column!r} is not a column of the "
+                              f"query; columns are {list(records[0])}")
+        if len(records) < self.limit:
+            return records
+        # A full page may have cut the rows sharing its last cursor value: the next fetch
+        # asks for cursor > that value, so the rest would be lost. Drop the trailing group
+        # and read it whole (it may exceed the limit; a cursor value is never split).
+        last = records[-1][self.cursor_column]
+        while records and records[-1][self.cursor_column] == last:
+            records.pop()
+        return records + self._select(conn, f"{col} = :tie", {"tie": last}, None)
 
     def _read(self) -> Batch:
-        sql, params = self._statement()
         try:
             with self._engine.connect() as conn:
                 if self._engine.dialect.name == "postgresql":
                     conn.execute(text("SET TRANSACTION READ ONLY"))
-                result = conn.execute(text(sql), params)
-                records = [dict(r._mapping) for r in result]
+                records = self._records(conn)
                 conn.rollback()
         except SQLAlchemyError as exc:
             message = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
@@ -116,9 +145,6 @@ class DatabaseSource(Source):
                 raise FetchError(f"database {self._url_for_errors}: {message}") from exc
             raise SourceError(f"database {self._url_for_errors}: the query failed: "
                               f"{message}") from exc
-        if self.cursor_column and records and self.cursor_column not in records[0]:
-            raise ConfigError(f"cursor_column {self.cursor_column!r} is not a column of the "
-                              f"query; columns are {list(records[0])}")
         batch = Batch(source=self.name, fetched_at=utcnow())
         rows, self.issues = normalise_rows(records, source=self.name, mapping=self.mapping,
                                            key=self.key, data_time_column=self.data_time_column,
