@@ -13,13 +13,22 @@ from courtside.model import ConfigError
 
 __all__ = ["ensure_single_select"]
 
-_FORBIDDEN = {
-    "insert", "update", "delete", "merge", "upsert", "replace", "drop", "alter", "create",
-    "truncate", "grant", "revoke", "copy", "attach", "detach", "pragma", "vacuum", "into",
-    "call", "exec", "execute", "lock", "set", "reset", "reindex", "analyze", "comment",
-    "refresh", "listen", "notify", "do", "load", "import", "begin", "commit", "rollback",
-    "savepoint", "release", "prepare", "deallocate", "cluster", "discard", "security",
+# Words that can make one statement beginning with SELECT or WITH write or lock: a
+# data-modifying CTE (PostgreSQL, SQLite's WITH ... REPLACE INTO), SELECT ... INTO a new
+# table or a file, FOR UPDATE, LOCK IN SHARE MODE.
+_WRITES_IN_A_SELECT = {"insert", "update", "delete", "merge", "upsert", "replace", "into", "lock"}
+# Words that only begin statements of their own (DDL, permissions, transactions, SQLite's
+# PRAGMA/ATTACH). One SELECT cannot hold them, so they are refused only as a second line
+# against dialects that accept statements without a separator. Statement words that are
+# common column or function names (comment, load, set, do, copy, call, analyze, release,
+# ...) are not listed: after the one-SELECT check they can only be identifiers.
+_STATEMENT_ONLY = {
+    "drop", "alter", "create", "truncate", "grant", "revoke", "attach", "detach", "pragma",
+    "vacuum", "exec", "execute", "begin", "commit", "rollback", "savepoint",
 }
+_FORBIDDEN = _WRITES_IN_A_SELECT | _STATEMENT_ONLY
+# replace(...) is the string function, not the statement (which needs INTO or a table name).
+_FUNCTIONS = {"replace"}
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
 
@@ -73,7 +82,8 @@ def ensure_single_select(sql: str) -> str:
         raise ConfigError("the query is empty; give one SELECT statement")
     if ";" in bare:
         raise ConfigError("the query holds more than one statement; give exactly one SELECT")
-    words = [w.lower() for w in _WORD.findall(bare)]
+    words = [m.group(0).lower() for m in _WORD.finditer(bare)
+             if not (m.group(0).lower() in _FUNCTIONS and bare[m.end():].lstrip().startswith("("))]
     if not words or words[0] not in ("select", "with"):
         raise ConfigError(f"only a SELECT query is allowed, got one starting with "
                           f"{(words or ['?'])[0].upper()!r}")
