@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,7 @@ from courtside.service import ServiceConfig
 from courtside.service import default_data_dir as service_default_data_dir
 from courtside.storage.db import default_url
 
+SRC = Path(__file__).resolve().parents[1] / "src"
 SHARED = ("data_dir", "database_url", "replay", "boxscore", "simulate", "speed", "formulas",
           "log_level")
 
@@ -61,3 +65,30 @@ def test_database_url_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert database_url() == "sqlite:///from-env.db"
     monkeypatch.delenv("COURTSIDE_DB")
     assert database_url() == f"sqlite:///{tmp_path / 'env-dir' / 'courtside.db'}"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["serve", "--source", "nba-live", "--replay", "{pbp}"], "--source nba-live"),
+    (["serve", "--source", "nba-live", "--boxscore", "{box}"], "--boxscore goes with --replay"),
+    (["serve", "--boxscore", "{box}"], "--boxscore goes with --replay"),
+    (["mcp", "--boxscore", "{box}"], "--boxscore goes with --replay"),
+])
+def test_game_options_that_would_be_ignored_are_refused(args: list[str], message: str,
+                                                        shared_data: Path,
+                                                        tmp_path: Path) -> None:
+    # A real process with a timeout: unfixed, serve would start and run until killed.
+    live = shared_data / "nba-live"
+    argv = [a.format(pbp=live / "playbyplay_0022000001.json",
+                     box=live / "boxscore_0022000001.json") for a in args]
+    if argv[0] == "serve":
+        argv += ["--port", "0", "--nba-base-url", "http://127.0.0.1:9"]
+    env = {**os.environ, "PYTHONPATH": str(SRC), "COURTSIDE_DATA_DIR": str(tmp_path)}
+    env.pop("COURTSIDE_DATABASE_URL", None)
+    try:
+        done = subprocess.run([sys.executable, "-m", "courtside", *argv], env=env,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"courtside {' '.join(args)} started instead of refusing")
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert message in done.stderr

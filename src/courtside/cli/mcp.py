@@ -45,7 +45,7 @@ def mcp(
     log_level: LogLevel = "warning",
 ) -> None:
     """Serve courtside's MCP tools and game resources over stdio."""
-    check_game(replay, simulate, speed)
+    check_game(replay, simulate, speed, boxscore)
     setup_logging(log_level)
     with contextlib.suppress(KeyboardInterrupt):
         code = asyncio.run(_serve(data_dir, database_url, replay,

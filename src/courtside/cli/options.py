@@ -145,10 +145,18 @@ LogLevel = Annotated[str, typer.Option(
     "--log-level", help=f"Log level (to stderr): {', '.join(LOG_LEVELS)}.")]
 
 
-def check_game(replay: Path | None, simulate: int | None, speed: float) -> None:
-    """Exit 2 with the fix when the live-game options contradict each other."""
+def check_game(replay: Path | None, simulate: int | None, speed: float,
+               boxscore: Path | None = None, source: str | None = None) -> None:
+    """Exit 2 with the fix when the live-game options contradict each other (or one would
+    be ignored): ``source`` is ``serve --source``, None for commands without it."""
     if replay is not None and simulate is not None:
         fail("give --replay or --simulate, not both")
+    if boxscore is not None and replay is None:
+        fail("--boxscore goes with --replay PLAYBYPLAY.json (the game it names); add "
+             "--replay or drop --boxscore")
+    if source == "nba-live" and replay is not None:
+        fail("--replay plays a recorded game and --source nba-live follows the NBA's feed: "
+             "give one of them")
     if speed < 0:
         fail(f"--speed must be >= 0 (0 = as fast as possible), got {speed}")
 

@@ -83,7 +83,7 @@ def serve(
         if simulate is not None and simulate != seed:
             fail("--seed is the old name of --simulate: give one of them")
         simulate = seed
-    check_game(replay, simulate, speed)
+    check_game(replay, simulate, speed, boxscore, source)
     source = "replay" if replay is not None and source == "simulator" else source
     if source not in SOURCES:
         fail(f"--source must be simulator, replay or nba-live, not {source!r}")
