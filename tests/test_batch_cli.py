@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import typer
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
@@ -75,21 +76,68 @@ def test_run_shows_progress_writes_output_and_the_job_is_listed(cli, tmp_path, b
 
 
 def test_bad_requests_exit_non_zero_with_the_reason(cli, tmp_path, boxscores):
+    # Usage errors exit 2, as in every other command; a job that ran and failed exits 1.
     unknown = cli("status", "nope")
-    assert unknown.exit_code == 1 and "no batch job 'nope'" in unknown.stderr
+    assert unknown.exit_code == 2 and "no batch job 'nope'" in unknown.stderr
     bad_executor = cli("run", str(boxscores), "-f", "TS_PCT", "--executor", "gpu")
-    assert bad_executor.exit_code == 1 and "unknown executor 'gpu'" in bad_executor.stderr
+    assert bad_executor.exit_code == 2 and "unknown executor 'gpu'" in bad_executor.stderr
     url = cli("run", "sqlite:///x.db", "-f", "TS_PCT")
-    assert url.exit_code == 1 and "add --query" in url.stderr
+    assert url.exit_code == 2 and "add --query" in url.stderr
     unknown_formula = cli("run", str(boxscores), "-f", "TS_PCTT")
-    assert unknown_formula.exit_code == 1 and "TS_PCT" in unknown_formula.stderr
+    assert unknown_formula.exit_code == 2 and "TS_PCT" in unknown_formula.stderr
     missing = cli("run", str(tmp_path / "none.csv"), "-f", "TS_PCT", "--no-progress")
     assert missing.exit_code == 1 and "does not exist" in missing.stderr
     [failed] = [json.loads(x) for x in cli("list", "--json").stdout.splitlines()]
     assert failed["status"] == "failed"
     done = cli("cancel", failed["job_id"])
-    assert done.exit_code == 1 and "already failed" in done.stderr
-    assert cli("resume", failed["job_id"]).exit_code == 1
+    assert done.exit_code == 2 and "already failed" in done.stderr
+    assert cli("resume", failed["job_id"]).exit_code == 2
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_the_job_runs(cli, tmp_path):
+    table = tmp_path / "box.csv"
+    table.write_text("Player,PTS,FGA,FTA\na,10,8,2\nb,5,4,0\n")
+    (tmp_path / "folder.csv").mkdir()
+    for target, reason in ((tmp_path / "out.xlsx", "unknown extension '.xlsx'"),
+                           (table / "out.csv", "folder cannot be created"),
+                           (tmp_path / "folder.csv", "it is a folder")):
+        refused = cli("run", str(table), "-f", "TS_PCT", "--no-progress", "-o", str(target))
+        assert refused.exit_code == 2 and reason in refused.stderr, refused.output
+        assert refused.exception is None or isinstance(refused.exception, SystemExit)
+    assert cli("list", "--json").stdout.strip() == ""  # no job was run
+    # A missing folder is created, as every writer of tables does.
+    nested = tmp_path / "new" / "folder" / "ts.csv"
+    assert cli("run", str(table), "-f", "TS_PCT", "--no-progress", "-o", str(nested)).exit_code == 0
+    assert pl.read_csv(nested)["TS_PCT"].round(4).to_list() == [0.5631, 0.625]
+    [job] = [json.loads(x) for x in cli("list", "--json").stdout.splitlines()]
+    results = cli("results", job["job_id"], "-o", str(table / "again.csv"))
+    assert results.exit_code == 2 and "folder cannot be created" in results.stderr
+
+
+def test_batch_uses_the_shared_options_and_its_usage_events_their_database(cli, tmp_path):
+    from sqlalchemy import create_engine, text
+
+    group = typer.main.get_command(app).commands["batch"]  # type: ignore[attr-defined]
+    serve = typer.main.get_command(app).commands["serve"]  # type: ignore[attr-defined]
+    for name in ("data_dir", "database_url"):
+        [mine] = [p for p in group.params if p.name == name]
+        [shared] = [p for p in serve.params if p.name == name]
+        assert (mine.opts, mine.envvar, mine.help) == (shared.opts, shared.envvar, shared.help)
+    elsewhere = tmp_path / "elsewhere"
+    assert cli("--data-dir", str(elsewhere), "list").exit_code == 0
+    engine = create_engine(f"sqlite:///{elsewhere / 'courtside.db'}")
+    with engine.connect() as conn:
+        tools = [r[0] for r in conn.execute(text("SELECT tool FROM usage_events"))]
+    engine.dispose()
+    assert tools == ["batch list"]
+    default = tmp_path / "data" / "courtside.db"  # COURTSIDE_DATA_DIR of the fixture
+    if default.exists():
+        engine = create_engine(f"sqlite:///{default}")
+        with engine.connect() as conn:
+            names = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master"))}
+            assert "usage_events" not in names or not list(
+                conn.execute(text("SELECT tool FROM usage_events")))
+        engine.dispose()
 
 
 def test_season_table_with_team_and_league_pace_matches_compute_and_bbr(cli, tmp_path,

@@ -55,17 +55,39 @@ def _finite(value: Any) -> Any:
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
+WRITERS = (".csv", ".parquet", ".pq", ".ndjson", ".jsonl", ".json")
+
+
+def check_target(target: str | Path) -> None:
+    """ConfigError unless ``write_frame`` can write to ``target``: a known extension, and a
+    folder that exists or can be created (it is created here). For a check before a long job."""
+    if str(target) == "-":
+        return
+    path = Path(target)
+    if path.suffix.lower() not in WRITERS:
+        raise ConfigError(f"cannot write {path}: unknown extension {path.suffix.lower()!r}; "
+                          "use .csv, .parquet, .json or .ndjson (or - for stdout)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: its folder cannot be created "
+                          f"({exc.strerror or exc})") from exc
+    if path.is_dir():
+        raise ConfigError(f"cannot write {path}: it is a folder; give a file name")
+
+
 def write_frame(frame: pl.LazyFrame | pl.DataFrame, target: str | Path) -> None:
     """Write by extension: .csv, .parquet, .json, .ndjson/.jsonl; ``-`` is CSV on stdout.
 
-    Lazy frames are streamed to CSV, Parquet and NDJSON without being held in memory.
+    Lazy frames are streamed to CSV, Parquet and NDJSON without being held in memory. The
+    folder is created when missing.
     """
     lazy = frame.lazy()
     if str(target) == "-":
         lazy.collect().write_csv(sys.stdout)
         return
+    check_target(target)
     path = Path(target)
-    path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         lazy.sink_csv(path)
@@ -73,8 +95,5 @@ def write_frame(frame: pl.LazyFrame | pl.DataFrame, target: str | Path) -> None:
         lazy.sink_parquet(path)
     elif suffix in (".ndjson", ".jsonl"):
         lazy.sink_ndjson(path)
-    elif suffix == ".json":
-        lazy.collect().write_json(path)
     else:
-        raise ConfigError(f"cannot write {path}: unknown extension {suffix!r}; "
-                          "use .csv, .parquet, .json or .ndjson (or - for stdout)")
+        lazy.collect().write_json(path)

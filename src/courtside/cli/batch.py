@@ -21,8 +21,10 @@ from courtside.batch.executors import EXECUTORS
 from courtside.batch.inputs import QuerySource
 from courtside.batch.jobs import JobManager
 from courtside.batch.progress import ProgressEvent
+from courtside.batch.results import check_target
 from courtside.batch.sourceinput import PREFIX, parse_source
 from courtside.cli import app
+from courtside.cli.options import DatabaseUrl, DataDir, fail
 from courtside.model import BatchJob, BatchStatus, CourtsideError
 
 batch_app = typer.Typer(
@@ -38,13 +40,8 @@ out = Console(soft_wrap=True)
 
 
 @batch_app.callback()
-def _options(
-    ctx: typer.Context,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="COURTSIDE_DATA_DIR",
-        help="Where jobs keep their results (default ~/.courtside).")] = None,
-    database_url: Annotated[str | None, typer.Option("--database-url", envvar="COURTSIDE_DATABASE_URL",
-        help="Job database (default SQLite under the data directory).")] = None,
-) -> None:
+def _options(ctx: typer.Context, data_dir: DataDir = None,
+             database_url: DatabaseUrl = None) -> None:
     """Batch jobs: formulas over files, database queries or configured sources, chunked,
     resumable."""
     ctx.obj = {"data_dir": data_dir, "database_url": database_url}
@@ -55,12 +52,16 @@ def _manager(ctx: typer.Context) -> JobManager:
     try:
         return JobManager(obj.get("database_url"), obj.get("data_dir"))
     except CourtsideError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
-def _fail(message: str, code: int = 1) -> Any:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(code)
+def _check_output(output: str | None) -> None:
+    """Refuse an output the job could not be written to before running the job."""
+    if output:
+        try:
+            check_target(output)
+        except CourtsideError as exc:
+            fail(str(exc))
 
 
 def _rate(event: ProgressEvent | None) -> str:
@@ -127,7 +128,12 @@ def _summary(job: BatchJob) -> None:
 def _finish(manager: JobManager, job: BatchJob, output: str | None) -> None:
     _summary(job)
     if output and job.processed_rows:
-        manager.write_results(job.job_id, output)
+        try:
+            manager.write_results(job.job_id, output)
+        except (CourtsideError, OSError) as exc:  # e.g. the disk filled up meanwhile
+            manager.close()
+            fail(f"{exc}; the results stay with the job: courtside batch results "
+                 f"{job.job_id} --output FILE")
         if output != "-":
             what = "results" if job.status is BatchStatus.COMPLETED else "partial results"
             err.print(f"{what} written to {output}")
@@ -181,23 +187,24 @@ def run(
     holds back are left out; box-score sources give one row per player).
     """
     if executor not in EXECUTORS:
-        _fail(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
+        fail(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
     sources = [i for i in inputs if i.startswith(PREFIX)]
     if sources and (len(inputs) > 1 or query is not None):
-        _fail(f"{sources[0]} is an input on its own: give no other INPUT and no --query")
+        fail(f"{sources[0]} is an input on its own: give no other INPUT and no --query")
     if query is not None:
         if len(inputs) != 1 or "://" not in inputs[0]:
-            _fail("--query needs exactly one INPUT, the database URL (sqlite:///file.db)")
+            fail("--query needs exactly one INPUT, the database URL (sqlite:///file.db)")
         data: Any = QuerySource(inputs[0], query)
     elif sources:
         try:
             data = parse_source(sources[0])
         except CourtsideError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     elif len(inputs) == 1 and "://" in inputs[0]:
-        _fail(f"{inputs[0]} looks like a database URL; add --query 'SELECT ...'")
+        fail(f"{inputs[0]} looks like a database URL; add --query 'SELECT ...'")
     else:
         data = inputs if len(inputs) > 1 else inputs[0]
+    _check_output(output)
     manager = _manager(ctx)
 
     def start(callback: Any) -> BatchJob:
@@ -212,7 +219,7 @@ def run(
         job = _follow(manager, start, progress)
     except CourtsideError as exc:
         manager.close()
-        _fail(str(exc))
+        fail(str(exc))
     _finish(manager, job, output)
 
 
@@ -228,6 +235,7 @@ def resume(
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
     """Continue a failed or cancelled job from its last finished chunk."""
+    _check_output(output)
     manager = _manager(ctx)
     try:
         job = _follow(manager, lambda cb: manager.resume(
@@ -235,7 +243,7 @@ def resume(
             progress)
     except CourtsideError as exc:
         manager.close()
-        _fail(str(exc))
+        fail(str(exc))
     _finish(manager, job, output)
 
 
@@ -273,7 +281,7 @@ def status(ctx: typer.Context, job_id: str = typer.Argument(..., help="The job's
     try:
         job = manager.status(job_id)
     except CourtsideError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         manager.close()
     out.print_json(json.dumps(job.to_dict()))
@@ -286,7 +294,7 @@ def cancel(ctx: typer.Context, job_id: str = typer.Argument(..., help="The job's
     try:
         job = manager.cancel(job_id)
     except CourtsideError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         manager.close()
     if job.status is BatchStatus.CANCELLED:
@@ -312,8 +320,8 @@ def results(
         job = manager.status(job_id)
         frame = manager.errors(job_id, lazy=True) if errors else manager.results(job_id, lazy=True)
         write_frame(frame, output)
-    except CourtsideError as exc:
-        _fail(str(exc))
+    except (CourtsideError, OSError) as exc:
+        fail(str(exc))
     finally:
         manager.close()
     if job.status is not BatchStatus.COMPLETED:

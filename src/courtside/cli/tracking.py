@@ -4,8 +4,8 @@
 when the CLI is assembled. The event (interface ``cli``, tool ``usage report``, the OS user,
 duration, outcome: a non-zero exit code or an exception is an error) is written after the
 command has finished, to the database the command used (``--db``, ``--database-url``,
-``--data-dir``; else ``$COURTSIDE_DB``, else the default data directory), so the command
-itself runs no slower. Recording never changes a command's result; set
+``--data-dir``, the command's or its group's; else ``$COURTSIDE_DB``, else the default data
+directory), so the command itself runs no slower. Recording never changes a command's result; set
 ``COURTSIDE_USAGE_TRACKING=0`` to turn it off.
 """
 
@@ -78,12 +78,25 @@ def _outcome(exc: BaseException) -> tuple[str, str | None]:
 
 
 def _database_url(kwargs: dict[str, Any]) -> str:
-    """The database the command used, from its own options (see ``cli.options``)."""
+    """The database the command used, from its own options (see ``cli.options``), else from
+    its group's (``courtside batch --data-dir DIR run ...``)."""
     from courtside.cli.options import database_url
 
-    url = next((kwargs[k] for k in ("db", "database_url")
-                if isinstance(kwargs.get(k), str) and kwargs[k]), None)
-    data_dir = kwargs.get("data_dir") if isinstance(kwargs.get("data_dir"), str | Path) else None
+    options = dict(kwargs)
+    # The group's options are on the parent contexts; a command sees them through its ctx.
+    # Duck-typed: Typer passes its own copy of click's Context (not typer.Context), and
+    # click.get_current_context() does not know it.
+    ctx = next((v for v in kwargs.values() if isinstance(getattr(v, "params", None), dict)
+                and hasattr(v, "parent") and hasattr(v, "command")), None)
+    parent = ctx.parent if ctx is not None else None
+    while parent is not None:
+        for key in ("db", "database_url", "data_dir"):
+            if not options.get(key) and parent.params.get(key):
+                options[key] = parent.params[key]
+        parent = parent.parent
+    url = next((options[k] for k in ("db", "database_url")
+                if isinstance(options.get(k), str) and options[k]), None)
+    data_dir = options.get("data_dir") if isinstance(options.get("data_dir"), str | Path) else None
     return database_url(url, data_dir)
 
 
