@@ -39,6 +39,32 @@ def test_iso_minutes() -> None:
         parse_iso_minutes("34:12")
 
 
+@pytest.mark.parametrize("text", ["PT34M12.00S", "PT1H02M30.00S", "PT2H", "pt21m", "PT45S",
+                                  "PT00M07.50S"])
+def test_tables_read_minutes_as_the_live_feed_does(text: str) -> None:
+    from courtside.sources.tabular import normalise_rows, parse_minutes
+
+    assert parse_minutes(text) == pytest.approx(parse_iso_minutes(text.upper()))
+    rows, issues = normalise_rows([{"GAME_ID": "g", "PLAYER_ID": 1, "MIN": text, "PTS": 3}],
+                                  source="t")
+    assert issues == [] and rows[0].values["MIN"] == pytest.approx(parse_minutes(text))
+
+
+def test_a_bad_duration_holds_back_its_row_only() -> None:
+    from courtside.sources.tabular import normalise_rows
+
+    rows, issues = normalise_rows([{"GAME_ID": "g", "PLAYER_ID": 1, "MIN": "PTxM"},
+                                   {"GAME_ID": "g", "PLAYER_ID": 2, "MIN": "PT3M"}], source="t")
+    assert [r.values["MIN"] for r in rows] == [3.0]
+    assert len(issues) == 1 and "MIN='PTxM' is not a number" in issues[0].message
+
+
+def test_files_read_the_table_formats_of_tables() -> None:
+    from courtside.sources import files, tables
+
+    assert files.FORMATS is tables.FORMATS  # one list: a format added there is read here
+
+
 def test_feed_time_meta_is_eastern() -> None:
     # meta.time has no offset and is the NBA's Eastern server clock (EST in December).
     assert parse_feed_time("2020-12-22 23:24:13.5") == datetime(2020, 12, 23, 4, 24, 13, 500000, UTC)

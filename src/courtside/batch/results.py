@@ -12,6 +12,7 @@ import polars as pl
 from courtside.batch.chunks import ERRORS_DIR, RESULTS_DIR, ROW_INDEX
 from courtside.batch.rowerrors import ERROR_SCHEMA
 from courtside.model import ConfigError
+from courtside.sources.tables import FORMATS
 
 
 def _files(job_dir: Path | str, kind: str) -> list[Path]:
@@ -55,16 +56,13 @@ def _finite(value: Any) -> Any:
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
-WRITERS = (".csv", ".parquet", ".pq", ".ndjson", ".jsonl", ".json")
-
-
 def check_target(target: str | Path) -> None:
     """ConfigError unless ``write_frame`` can write to ``target``: a known extension, and a
     folder that exists or can be created (it is created here). For a check before a long job."""
     if str(target) == "-":
         return
     path = Path(target)
-    if path.suffix.lower() not in WRITERS:
+    if path.suffix.lower() not in FORMATS:
         raise ConfigError(f"cannot write {path}: unknown extension {path.suffix.lower()!r}; "
                           "use .csv, .parquet, .json or .ndjson (or - for stdout)")
     try:

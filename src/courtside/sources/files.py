@@ -21,12 +21,11 @@ from typing import Any
 from courtside.model import ConfigError, DataError, utcnow
 from courtside.sources.base import Source
 from courtside.sources.records import Batch
+from courtside.sources.tables import FORMATS
 from courtside.sources.tabular import normalise_rows
 
 __all__ = ["FORMATS", "FileSystemSource", "read_records"]
 
-FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json",
-           ".ndjson": "ndjson", ".jsonl": "ndjson"}
 
 
 def _format(path: Path, forced: str | None) -> str:

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from courtside.model import CANONICAL_STATS, ConfigError, utcnow
+from courtside.model import CANONICAL_STATS, ConfigError, DataError, utcnow
+from courtside.sources.livedata import parse_iso_minutes
 from courtside.sources.records import StatRow
 from courtside.sources.validation import Issue, line_problems
 
@@ -25,7 +26,9 @@ KEY_CANDIDATES: tuple[str, ...] = ("GAME_ID", "PLAYER_ID", "TEAM_ID", "SEASON", 
 
 
 def parse_minutes(value: Any) -> float:
-    """Minutes as a float from a number, ``"34:12"`` or an ISO duration ``PT34M12.00S``."""
+    """Minutes as a float from a number, ``"34:12"`` or an ISO duration ``PT34M12.00S``
+    (``PT1H02M30S`` too: :func:`~courtside.sources.livedata.parse_iso_minutes`); ValueError
+    when it is none of them."""
     if value is None or value == "":
         return 0.0
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -35,14 +38,10 @@ def parse_minutes(value: Any) -> float:
         mins, _, secs = text.partition(":")
         return float(mins) + float(secs) / 60.0
     if text.upper().startswith("PT"):
-        body = text[2:].upper()
-        minutes = 0.0
-        if "M" in body:
-            m, _, body = body.partition("M")
-            minutes += float(m)
-        if body.endswith("S"):
-            minutes += float(body[:-1] or 0) / 60.0
-        return minutes
+        try:
+            return parse_iso_minutes(text.upper())
+        except DataError as exc:  # a row's bad value: the row is held back, not the batch
+            raise ValueError(str(exc)) from None
     return float(text)
 
 
