@@ -13,10 +13,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from courtside.batch.compute import compute
-from courtside.formulas.catalog import default_catalog
+from courtside.batch.compute import compute, derive_context
+from courtside.formulas.catalog import Catalog, ContextStep, default_catalog
 from courtside.formulas.context import Context
 from courtside.formulas.entity import (
+    _aggregate,
     entity_values,
     evaluate_entity,
     evaluate_snapshot,
@@ -197,3 +198,62 @@ def test_mid_game_snapshots_equal_the_batch(shared_data: Path, box: dict,
                 assert mine == theirs, (pid, fid, mine, theirs)
         played += values["ORTG"] is not None
     assert played >= 10  # at 10% of the game, the starters have an ORtg already
+
+
+def test_zero_weight_step_is_null_in_batch_as_in_live(shared_data: Path, box: dict,
+                                                      league: dict[str, float]) -> None:
+    """At tip-off every player has 0 minutes: a minutes-weighted step (the BPM team averages,
+    the league's aPER) divides by a total weight of 0, which is null in both forms. Batch
+    gave NaN, which a comparison reads as larger than any number."""
+    from courtside.sources.playbyplay import builder_for
+
+    pbp = json.loads((shared_data / "nba-live" / f"playbyplay_{GAME}.json").read_text())
+    builder, actions = builder_for(pbp, box)
+    builder.apply(actions[0])  # the period start: the clock at 12:00, nobody has played
+    snapshot = builder.snapshot()
+    assert all(not p.stats.get("MIN") for p in snapshot.players)
+    cat = default_catalog().define(["TEAM_FLAG=1 if BPM_POS_AVG1 > 0 else 0",
+                                    "LG_FLAG=1 if LG_APER > 0 else 0", "LG_VALUE=LG_APER"])
+    ids = ["TEAM_FLAG", "LG_FLAG", "LG_VALUE"]
+    live = evaluate_snapshot(snapshot, ids, league, catalog=cat)
+    players = pl.DataFrame([{"GAME_ID": snapshot.game_id, "TEAM_ABBREVIATION": p.team_id,
+                             "PLAYER_ID": p.id, **p.stats} for p in snapshot.players])
+    given = {**league, "TEAM_GP": 1.0}
+    batch = compute(players, ids, catalog=cat, context=given)
+    for row in batch.iter_rows(named=True):
+        assert live[str(row["PLAYER_ID"])] == {f: row[f] for f in ids} == dict.fromkeys(ids)
+    context = derive_context(players, ids, catalog=cat, context=given)
+    assert context is not None and context.team is not None and context.league is not None
+    assert context.team["BPM_POS_AVG1"].to_list() == [None, None]
+    assert context.league["LG_APER"].to_list() == [None]
+
+
+def test_zero_weight_with_values_present_is_null_in_batch_as_in_live() -> None:
+    """Values present but every weight 0 (a team whose players all have 0 minutes, yet
+    shots): the weighted mean is null per team and per league, as the scalar aggregation
+    gives; a team with minutes keeps its mean."""
+    base = default_catalog()
+    cat = Catalog(list(base), [
+        *base.steps.values(),
+        ContextStep(name="TEAM_TS_AVG", formula="TS_PCT", scope="team", weight="MIN"),
+        ContextStep(name="LG_TS_AVG", formula="TS_PCT", scope="league", weight="MIN"),
+    ]).define(["SEEN_TEAM=TEAM_TS_AVG", "SEEN_LG=LG_TS_AVG"])
+    rows = pl.DataFrame({"SEASON_ID": ["2019"] * 4, "GAME_ID": ["g"] * 4,
+                         "TEAM_ABBREVIATION": ["X", "X", "Y", "Y"],
+                         "MIN": [0.0, 0.0, 10.0, 30.0], "PTS": [2.0, 4.0, 3.0, 6.0],
+                         "FGA": [2.0, 3.0, 2.0, 4.0], "FTA": [0.0, 0.0, 1.0, 2.0]})
+    out = compute(rows, ["SEEN_TEAM", "SEEN_LG", "TS_PCT"], catalog=cat)
+    team = dict(zip(out["TEAM_ABBREVIATION"], out["SEEN_TEAM"], strict=True))
+    expected = _aggregate(cat.steps["TEAM_TS_AVG"], list(zip(out["TS_PCT"][2:],
+                                                             rows["MIN"][2:], strict=True)))
+    assert team["X"] is None
+    assert expected is not None and team["Y"] == pytest.approx(expected, rel=1e-12)
+    assert out["SEEN_LG"].n_unique() == 1 and out["SEEN_LG"][0] is not None
+    zero = compute(rows.with_columns(pl.lit(0.0).alias("MIN")), ["SEEN_LG"], catalog=cat)
+    assert zero["SEEN_LG"].to_list() == [None] * 4
+    assert _aggregate(cat.steps["LG_TS_AVG"], [(0.5, 0.0), (0.6, 0.0)]) is None
+    context = derive_context(rows.with_columns(pl.lit(0.0).alias("MIN")),
+                             ["SEEN_TEAM", "SEEN_LG"], catalog=cat)
+    assert context is not None and context.team is not None and context.league is not None
+    assert context.team["TEAM_TS_AVG"].to_list() == [None, None]
+    assert context.league["LG_TS_AVG"].to_list() == [None]

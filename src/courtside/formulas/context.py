@@ -346,7 +346,10 @@ def _evaluate_step(rows: pl.LazyFrame, keys: Keys, catalog: Catalog, step,  # ty
     if step.how == "weighted_mean":
         weight = pl.col(step.weight or "MIN").cast(pl.Float64)
         weight = pl.when(col.is_not_null()).then(weight)
-        agg = (col * weight).sum() / weight.sum()
+        # A total weight of 0 (nobody has played yet) is a division by zero: null, as the
+        # scalar aggregation gives, not NaN (which comparisons order above every number).
+        total = weight.sum()
+        agg = pl.when(total != 0).then((col * weight).sum() / total)
     elif step.how == "mean":
         agg = col.mean()
     else:
