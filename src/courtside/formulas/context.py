@@ -329,6 +329,19 @@ def _order_steps(catalog: Catalog, steps: list, provided: set[str]) -> list:
     return ordered
 
 
+def _ordered_sum(expr: pl.Expr) -> pl.Expr:
+    """A float sum whose last bits depend on neither the row order nor the threads.
+
+    Float addition is not associative. A grouped ``sum`` may split a group's rows between
+    threads and add the partial sums in whatever order they finish (Polars also drops a
+    ``sort`` before a ``sum`` as pointless), so BPM's team averages changed in the last bits
+    from run to run. Here each group's values are sorted and added one after the other
+    (a running sum cannot be split), so the same values always give the same bits.
+    Nothing to add (no rows, every value null) gives 0, as ``sum`` does.
+    """
+    return expr.drop_nulls().sort().cum_sum().last().fill_null(0.0)
+
+
 def _evaluate_step(rows: pl.LazyFrame, keys: Keys, catalog: Catalog, step,  # type: ignore[no-untyped-def]
                    context: Context) -> Context:
     provided = context.names(keys) | (set(rows.collect_schema().names())
@@ -348,12 +361,12 @@ def _evaluate_step(rows: pl.LazyFrame, keys: Keys, catalog: Catalog, step,  # ty
         weight = pl.when(col.is_not_null()).then(weight)
         # A total weight of 0 (nobody has played yet) is a division by zero: null, as the
         # scalar aggregation gives, not NaN (which comparisons order above every number).
-        total = weight.sum()
-        agg = pl.when(total != 0).then((col * weight).sum() / total)
+        total = _ordered_sum(weight)
+        agg = pl.when(total != 0).then(_ordered_sum(col * weight) / total)
     elif step.how == "mean":
-        agg = col.mean()
+        agg = pl.when(col.count() > 0).then(_ordered_sum(col) / col.count())
     else:
-        agg = col.sum()
+        agg = _ordered_sum(col)
     agg = agg.alias(step.name)
     if step.scope == "league":
         if keys.partition:
