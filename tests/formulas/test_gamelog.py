@@ -94,6 +94,31 @@ def test_a_team_listed_twice_in_a_game_is_refused(log: pl.DataFrame) -> None:
         team_context(bad)
 
 
+def test_a_row_without_its_team_is_reported_as_such(log: pl.DataFrame) -> None:
+    """A null team is a missing value, not a team listed twice: the error names the game,
+    the column and what to do (it said "a game lists the same team twice")."""
+    bad = log.with_columns(pl.when((pl.col("GAME_ID") == "G2") & (pl.col("PTS") == 99))
+                           .then(None).otherwise(pl.col("TEAM_ABBREVIATION"))
+                           .alias("TEAM_ABBREVIATION"))
+    with pytest.raises(DataError) as caught:
+        team_context(bad)
+    message = str(caught.value)
+    assert "same team twice" not in message
+    assert "G2" in message and "'TEAM_ABBREVIATION'" in message and "no team" in message
+    assert "fill" in message and "team=" in message
+    # Another team column that every row fills is a way out, as the message says.
+    with_ids = bad.with_columns(pl.Series("TEAM_ID", ["1", "2", "2", "3", "3", "1"]))
+    assert team_context(with_ids, team="TEAM_ID").height == 3
+
+
+def test_a_row_without_its_game_is_reported_as_such(log: pl.DataFrame) -> None:
+    bad = log.with_columns(pl.when(pl.col("GAME_ID") == "G3").then(None)
+                           .otherwise(pl.col("GAME_ID")).alias("GAME_ID"))
+    with pytest.raises(DataError, match=r"2 row\(s\) have no GAME_ID") as caught:
+        team_context(bad)
+    assert "same team twice" not in str(caught.value)
+
+
 @pytest.mark.parametrize(("drop", "message"), [
     ("GAME_ID", "no GAME_ID column"), ("TEAM_ABBREVIATION", "no team column"),
     ("OREB", "lacks stat column"),

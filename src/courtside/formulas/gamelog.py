@@ -59,6 +59,28 @@ def _team_column(frame: pl.DataFrame, team: str | None) -> str:
                     "is it a team game log (leaguegamelog with PlayerOrTeam=T)?")
 
 
+def _require_keys(games: pl.DataFrame, team_col: str) -> None:
+    """Every row names its game and its team: a null there would drop the row from the
+    pairing and surface as a wrong count."""
+    no_game = games["GAME_ID"].null_count()
+    if no_game:
+        raise DataError(f"{no_game} row(s) have no GAME_ID; every row of the game log names "
+                        "its game (opponent totals pair the two rows of each game by it). "
+                        "Fill in the missing GAME_IDs or use an unfiltered league game log")
+    missing = games.filter(pl.col(team_col).is_null())
+    if missing.height:
+        where = missing["GAME_ID"].unique(maintain_order=True)
+        listed = ", ".join(str(g) for g in where.head(5))
+        more = f" and {len(where) - 5} more" if len(where) > 5 else ""
+        others = [c for c in _TEAM_COLUMNS if c in games.columns and c != team_col
+                  and games[c].null_count() == 0]
+        hint = f", or pass team={others[0]!r} (that column is complete)" if others else \
+            ", or pass team= naming a team column that every row fills"
+        raise DataError(f"{missing.height} row(s) have no team in column {team_col!r} "
+                        f"(game(s) {listed}{more}); every row needs its team to pair it "
+                        f"with its opponent. Fill in {team_col!r} for those rows{hint}")
+
+
 def team_context(games: pl.DataFrame, *, team: str | None = None,
                  stats: Sequence[str] = GAMELOG_STATS) -> pl.DataFrame:
     """Per team and season: ``TEAM_GP``, ``TEAM_W``, ``TEAM_L``, ``TEAM_<stat>``, ``OPP_<stat>``.
@@ -80,6 +102,7 @@ def team_context(games: pl.DataFrame, *, team: str | None = None,
                         "a leaguegamelog (PlayerOrTeam=T) has them all")
     seasons = season_key(games)
     game = [*seasons, "GAME_ID"]
+    _require_keys(games, team_col)
     sides = games.group_by(game).agg(pl.len().alias("sides"))
     bad = sides.filter(pl.col("sides") != 2).sort("GAME_ID")
     if bad.height:
