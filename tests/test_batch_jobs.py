@@ -159,6 +159,24 @@ def test_a_job_failing_on_its_input_lets_go_of_its_context(manager, tmp_path) ->
     assert manager._contexts == {}  # the service's manager lives as long as the service
 
 
+def test_an_unconvertible_pandas_frame_gives_computes_clear_error(manager) -> None:
+    """A pandas column Arrow cannot type (numbers and text mixed) is a DataError saying so,
+    from resolve as from compute; it was pyarrow's bare ArrowInvalid."""
+    import pandas as pd
+
+    from courtside.batch.inputs import resolve
+
+    frame = pd.DataFrame({"PTS": [10, "ten"], "FGA": [8, 9]})
+    with pytest.raises(DataError, match="cannot convert the pandas frame") as from_compute:
+        courtside.compute(frame, ["TS_PCT"])
+    with pytest.raises(DataError) as from_resolve:
+        resolve(frame)
+    assert str(from_resolve.value) == str(from_compute.value)
+    job = manager.submit(frame, ["TS_PCT"])
+    assert job.status is BatchStatus.FAILED
+    assert "cannot convert the pandas frame" in job.error and "'ten'" in job.error
+
+
 def test_job_data_dir_defaults_like_the_service(tmp_path, monkeypatch) -> None:
     # An empty COURTSIDE_DATA_DIR means unset (the service's reading), not the current folder.
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

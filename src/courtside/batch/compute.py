@@ -19,6 +19,7 @@ from typing import Any
 
 import polars as pl
 
+from courtside.batch.frames import from_pandas, is_pandas_frame
 from courtside.formulas.catalog import STATS, Catalog, default_catalog
 from courtside.formulas.compiler import staged_select
 from courtside.formulas.context import Context, Keys, attach, base_rows, build_context
@@ -94,12 +95,8 @@ def _frame(data: Data) -> pl.DataFrame:
         return data.collect()
     if isinstance(data, str | Path):
         return read_table(data)
-    module = type(data).__module__
-    if module.startswith("pandas"):
-        try:
-            return pl.from_pandas(data)
-        except (TypeError, ValueError, pl.exceptions.PolarsError) as exc:
-            raise DataError(f"cannot convert the pandas frame: {exc}") from None
+    if is_pandas_frame(data):
+        return from_pandas(data)
     raise DataError(f"compute takes a Polars or pandas frame or a file path, not "
                     f"{type(data).__name__}")
 

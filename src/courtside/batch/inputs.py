@@ -20,6 +20,7 @@ from typing import Any
 
 import polars as pl
 
+from courtside.batch.frames import from_pandas, is_pandas_frame
 from courtside.model import ConfigError, DataError
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json",
@@ -206,8 +207,7 @@ def check(data: Any) -> None:
 
 
 def _is_frame(data: Any) -> bool:
-    return isinstance(data, pl.DataFrame | pl.LazyFrame) or (
-        type(data).__module__.startswith("pandas") and hasattr(data, "columns"))
+    return isinstance(data, pl.DataFrame | pl.LazyFrame) or is_pandas_frame(data)
 
 
 def _as_frame(data: Any) -> pl.DataFrame | None:
@@ -215,9 +215,8 @@ def _as_frame(data: Any) -> pl.DataFrame | None:
         return data
     if isinstance(data, pl.LazyFrame):
         return data.collect()
-    # Checked by module name: importing pandas only to say "not pandas" costs seconds.
-    if type(data).__module__.startswith("pandas") and hasattr(data, "columns"):
-        return pl.from_pandas(data)
+    if is_pandas_frame(data):
+        return from_pandas(data)  # compute's conversion, with its clear error
     return None
 
 
