@@ -118,3 +118,19 @@ def test_a_catalog_rejects_bad_definitions() -> None:
     with pytest.raises(FormulaError, match="already names"):
         Catalog([Formula(id="A", expression="PTS", aliases=("b",)),
                  Formula(id="B", expression="FGA")])
+
+
+def test_steps_is_one_read_only_view_and_the_catalog_still_pickles(catalog: Catalog) -> None:
+    import pickle
+
+    steps = catalog.steps
+    assert steps is catalog.steps  # built once, not copied per call
+    assert "LG_APER" in steps and steps["LG_APER"].weight == "MIN"
+    with pytest.raises(TypeError):
+        steps["LG_APER"] = steps["LG_APER"]  # type: ignore[index]
+    # A catalog pickles as before, until it has compiled something (closures do not).
+    fresh = Catalog(list(catalog), catalog.steps.values())
+    copy = pickle.loads(pickle.dumps(fresh))
+    assert dict(copy.steps) == dict(steps) and copy.steps is copy.steps
+    with pytest.raises(TypeError):
+        copy.steps["X"] = steps["LG_APER"]  # type: ignore[index]

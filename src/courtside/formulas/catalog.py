@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from types import MappingProxyType
 
 from courtside.formulas.compiler import CompiledFormula, compile_formula
 from courtside.formulas.language import Name, Node, names_in, parse, walk
@@ -155,6 +156,8 @@ class Catalog:
     def __init__(self, formulas: Iterable[Formula], steps: Iterable[ContextStep] = ()) -> None:
         self._formulas: dict[str, Formula] = {}
         self._steps: dict[str, ContextStep] = {s.name: s for s in steps}
+        # Handed out by ``steps`` (read on every context build): one view, never a copy.
+        self._steps_view: Mapping[str, ContextStep] = MappingProxyType(self._steps)
         self._names: dict[str, str] = {}  # upper-cased name or alias -> id
         for formula in formulas:
             self._add(formula)
@@ -175,6 +178,16 @@ class Catalog:
         for fid in self._formulas:
             self._formulas[fid] = replace(self._formulas[fid], context=self._context(fid))
         self._cache: dict[tuple[str, frozenset[str]], CompiledFormula] = {}
+
+    def __getstate__(self) -> dict[str, object]:
+        # A mappingproxy does not pickle; a catalog that has compiled nothing yet did.
+        state = dict(self.__dict__)
+        del state["_steps_view"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._steps_view = MappingProxyType(self._steps)
 
     # ----------------------------------------------------------------- building
 
@@ -260,7 +273,7 @@ class Catalog:
     @property
     def steps(self) -> Mapping[str, ContextStep]:
         """Context steps by name."""
-        return dict(self._steps)
+        return self._steps_view
 
     def tree(self, fid: str) -> Node:
         """The parsed (not inlined) tree of a formula."""
