@@ -289,6 +289,9 @@ def build_context(rows: pl.LazyFrame | pl.DataFrame, keys: Keys, catalog: Catalo
     if team_stats or opp_stats:
         teams = team_totals(lazy, keys, sorted(set(team_stats) | set(opp_stats)))
         if opp_stats:
+            # Summed once: opponent_totals reads the totals four times (its game check
+            # collects on its own), and each lazy read would sum the rows again.
+            teams = teams.collect().lazy()
             teams = teams.join(opponent_totals(teams, keys, opp_stats), on=list(keys.group),
                                how="left", nulls_equal=True)
         keep = [*keys.group, *[f"TEAM_{s}" for s in team_stats],
