@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import random
 from pathlib import Path
 
@@ -21,16 +20,15 @@ from courtside.sources.playbyplay import (
     sorted_actions,
     teams_from_actions,
 )
+from data_paths import SHARED_DATA
 
 COUNTED = ("PTS", "FGM", "FGA", "FG3M", "FG3A", "FTM", "FTA", "OREB", "DREB", "REB",
            "AST", "STL", "BLK", "TOV", "PF", "PLUS_MINUS")
 KNOWN = ["0022000001", "0022400710", "0022400711", "0022400712", "0022400713",
          "0022400714", "0022400715", "0022400716", "0022400740"]
 # Every recorded game in the data folder is checked, the known nine and any added later.
-_DATA = Path(os.environ.get("COURTSIDE_SHARED_DATA",
-                            Path(__file__).resolve().parents[2] / "shared" / "data"))
 RECORDED = {p.name[11:-5]: (p, p.with_name(f"boxscore_{p.name[11:]}"))
-            for p in sorted((_DATA / "nba-live").rglob("playbyplay_*.json"))
+            for p in sorted((SHARED_DATA / "nba-live").rglob("playbyplay_*.json"))
             if p.with_name(f"boxscore_{p.name[11:]}").exists()}
 GAMES = sorted(RECORDED) or KNOWN
 
@@ -71,6 +69,15 @@ def test_derived_box_equals_the_nbas(docs, game_id: str, with_boxscore: bool) ->
     # starters: given by the boxscore, or inferred from who was on the floor at the tip
     assert {p.id for p in derived.players if p.starter} == {p.id for p in official.players
                                                             if p.starter}
+
+
+def test_nothing_is_played_before_the_first_period_starts(docs) -> None:
+    builder, actions = builder_for(*docs["0022000001"])
+    before = builder.snapshot()
+    assert sum(p.starter for p in before.players) == 10
+    assert all(line.stats["MIN"] == 0 for line in (*before.players, *before.teams))
+    builder.apply(actions[0])  # the period start
+    assert all(line.stats["MIN"] == 0 for line in (*builder.snapshot().players,))
 
 
 def test_overtime_game(docs) -> None:

@@ -146,6 +146,8 @@ class BoxScoreBuilder:
 
     def _elapsed(self, left: float | None = None) -> float:
         """Seconds played in the game when ``left`` seconds remain in the current period."""
+        if self.period == 0:  # before the first period starts: nothing played yet
+            return 0.0
         done = sum(period_seconds(p, self.regulation_periods) for p in range(1, self.period))
         left = self._period_left if left is None else left
         return done + period_seconds(self.period, self.regulation_periods) - left
