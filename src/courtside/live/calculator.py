@@ -129,6 +129,7 @@ class Calculator:
     def _reject(self, task: RealtimeTask, started: float, error: str) -> RealtimeTask:
         task.status = CalculationStatus.FAILED
         task.error = error
+        self.tasks.note_error(task, ConfigError)  # every rejection is a bad request argument
         task.started_at = task.completed_at = utcnow()
         return self.tasks.record(task, time.perf_counter() - started)
 

@@ -45,6 +45,9 @@ class TaskTracker:
         self.counts: Counter[CalculationStatus] = Counter()
         self.durations_ms: deque[float] = deque(maxlen=latency_window)
         self.observers: list[Callable[[RealtimeTask, float], None]] = []
+        # the exception class of each recent FAILED task, so interfaces pick a status by type
+        self._error_types: dict[str, type[Exception]] = {}
+        self._keep = keep
 
     def new(self, formula_id: str, *, entity: str | None, timeout_seconds: float) -> RealtimeTask:
         """A PENDING task (not yet counted)."""
@@ -105,6 +108,17 @@ class TaskTracker:
         # One broken calculation must not take the service down: every error ends the task.
         task.error = str(exc) if isinstance(exc, CourtsideError) else \
             f"{type(exc).__name__}: {exc}"
+        self.note_error(task, type(exc))
+
+    def note_error(self, task: RealtimeTask, kind: type[Exception]) -> None:
+        """Remember the exception class a task failed with (the latest ``keep`` tasks)."""
+        self._error_types[task.task_id] = kind
+        while len(self._error_types) > self._keep:
+            del self._error_types[next(iter(self._error_types))]
+
+    def error_type(self, task: RealtimeTask) -> type[Exception] | None:
+        """The exception class a recent FAILED task failed with (None when unknown)."""
+        return self._error_types.get(task.task_id)
 
     def _end(self, task: RealtimeTask, started: float) -> RealtimeTask:
         self._active.pop(task.task_id, None)

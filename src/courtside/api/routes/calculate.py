@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 
 from courtside.api.schemas import CalculateRequest
 from courtside.api.usage import client_of
+from courtside.model import NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["calculate"])
 
@@ -25,11 +26,12 @@ async def calculate(body: CalculateRequest, request: Request) -> dict[str, Any]:
                                    cache_result=body.cache_result,
                                    timeout_seconds=body.timeout_seconds, interface="rest",
                                    client=client_of(request.scope))
-    return task_response(task)
+    return task_response(task, service.tasks.error_type(task))
 
 
-def task_response(task: Any) -> Any:
-    """The task as JSON, or an error response when it failed or timed out."""
+def task_response(task: Any, error_type: type[Exception] | None = None) -> Any:
+    """The task as JSON, or an error response when it failed (404 for ``error_type``
+    NotFoundError, else 422) or timed out (504)."""
     from fastapi.responses import JSONResponse
 
     from courtside.api.errors import error_body
@@ -38,7 +40,7 @@ def task_response(task: Any) -> Any:
     data["duration_ms"] = task.duration_ms
     status = task.status.value
     if status == "failed":
-        code, http = _failure(task.error or "")
+        code, http = _failure(error_type)
         return JSONResponse(error_body(code, task.error or "calculation failed", task=data),
                             status_code=http)
     if status == "timeout":
@@ -47,9 +49,10 @@ def task_response(task: Any) -> Any:
     return data
 
 
-def _failure(message: str) -> tuple[str, int]:
-    text = message.lower()
-    if "unknown formula" in text or "not tracked" in text or "is in no tracked" in text \
-            or "not in game" in text or "no formula" in text:
+def _failure(error_type: type[Exception] | None) -> tuple[str, int]:
+    # by the exception's type, never its wording: NotFoundError (unknown formula, game or
+    # entity) is a 404; bad arguments or data (ConfigError, DataError...) and a formula that
+    # failed on these inputs are a 422
+    if error_type is not None and issubclass(error_type, NotFoundError):
         return "not_found", 404
     return "calculation_failed", 422
