@@ -42,6 +42,10 @@ class ServiceConfig:
         auto_start_syncs: start the persisted syncs with the service.
         restore_games_hours: on start, restore the games saved by the last stop within this
             many hours (None: all, 0: none).
+        finished_game_keep_seconds: a final game is retired from live tracking (dropped from
+            the engine, its bus topics freed) this long after it ends (None: only past
+            ``max_finished_games``); its final box score stays readable from storage.
+        max_finished_games: finished games kept tracked at most (the oldest retired first).
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -55,3 +59,5 @@ class ServiceConfig:
     live_formulas: list[str] | None = None
     auto_start_syncs: bool = True
     restore_games_hours: float | None = 24.0
+    finished_game_keep_seconds: float | None = 3600.0
+    max_finished_games: int = 100

@@ -36,10 +36,18 @@ from courtside.live.cache import ResultCache
 from courtside.live.calculator import Calculator
 from courtside.live.engine import LiveEngine
 from courtside.live.formulabook import FormulaBook
-from courtside.live.games import entity_values, game_boxscore, restore_games, save_games
+from courtside.live.games import (
+    entity_values,
+    game_boxscore,
+    restore_games,
+    save_games,
+    save_states,
+    stored_boxscore,
+)
 from courtside.live.league import load_league_context
 from courtside.live.lookup import find_entity, parse_entity
 from courtside.live.metrics import LiveMetrics
+from courtside.live.retention import GameRetention
 from courtside.live.state import EntityUpdate
 from courtside.live.status import performance
 from courtside.live.syncs import feed_engine, run_syncs, source_rows, sync_intervals, sync_rows
@@ -48,6 +56,7 @@ from courtside.model import (
     ConfigError,
     EntityRef,
     GameSnapshot,
+    NotFoundError,
     PerformanceMetrics,
     RealtimeTask,
     ServiceStatus,
@@ -107,6 +116,11 @@ class RealTimeCalculationService:
         self.bus: Bus = bus if bus is not None else self._make_bus()
         self.engine = LiveEngine(self.bus, (), self.league)
         self.engine.listeners.append(self._on_update)
+        self.retention = GameRetention(
+            self.engine, keep_seconds=config.finished_game_keep_seconds,
+            max_finished=config.max_finished_games,
+            save=lambda states: save_states(states, self.database))
+        self.engine.listeners.append(self.retention.observe)
         self.database: Any = None
         self.scheduler: Any = None
         self.usage: Any = None
@@ -178,6 +192,7 @@ class RealTimeCalculationService:
                 await self.scheduler.start()  # a stored sync that cannot start is logged
             self.started_at = utcnow()
             self._started_monotonic = time.monotonic()
+            self._background.spawn(self.retention.run(), name="game-retention")
         return self
 
     async def stop(self) -> None:
@@ -327,6 +342,22 @@ class RealTimeCalculationService:
         """
         keep = None if formulas is None else self.resolve_names(formulas)
         return game_boxscore(self.engine, game_id, keep)
+
+    async def find_game_boxscore(self, game_id: str, formulas: Iterable[str] | None = None
+                                 ) -> dict[str, Any]:
+        """``game_boxscore`` of a tracked game, else of a saved one (a finished game retired
+        from live tracking, or one saved by the last stop), marked ``"archived": true``;
+        NotFoundError when neither has it."""
+        keep = None if formulas is None else self.resolve_names(formulas)
+        try:
+            return game_boxscore(self.engine, game_id, keep)
+        except NotFoundError:
+            if self.database is None:
+                raise
+            stored = await stored_boxscore(self.engine, self.database, game_id, keep)
+            if stored is None:
+                raise
+            return stored
 
     # ------------------------------------------------------------------ status
 

@@ -23,6 +23,11 @@ Contract shared by every backend (the WebSocket endpoint, MCP and tests rely on 
   holds every entity's latest values, merged (later values win); for other payloads it holds
   the last payload. A WebSocket ``snapshot`` is built from it; the race-free order is:
   subscribe, then ``latest``, then skip buffered messages with ``seq <= state.seq``.
+- ``await bus.forget(topic, entities=None)``: free a topic's history and merged state (a
+  game retired from live tracking), or with ``entities`` (entity keys) only those entities'
+  state (a retired game's entity on ``scoreboard``). The seq counter survives while someone
+  may still be subscribed (a later publish continues it, so a subscriber never sees seqs go
+  back); a ``resume`` from before the forget gets :class:`HistoryGap`.
 
 The engine's update payload (what ``courtside.live.engine`` publishes) is::
 
@@ -38,7 +43,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -257,6 +262,9 @@ class Bus(Protocol):
     async def latest(self, topic: str) -> TopicState:
         """The topic's merged state and its seq."""
 
+    async def forget(self, topic: str, entities: Iterable[str] | None = None) -> None:
+        """Free a topic's history and state, or only some entities' state."""
+
     def subscriber_count(self, topic: str | None = None) -> int:
         """Local subscriptions on ``topic``, or on every topic."""
 
@@ -370,6 +378,27 @@ class MemoryBus:
         return TopicState(topic, state.seq,
                           {k: {**e, "values": dict(e["values"])} for k, e in state.entities.items()},
                           state.last)
+
+    async def forget(self, topic: str, entities: Iterable[str] | None = None) -> None:
+        """Free the topic's history and merged state (see the module docstring)."""
+        state = self._states.get(validate_topic(topic))
+        if state is None:
+            return
+        if entities is not None:
+            for key in entities:
+                state.entities.pop(key, None)
+            return
+        if self._subs.count(topic):
+            # keep the seq so the local subscribers' next message continues it
+            self._states[topic] = TopicState(topic, state.seq)
+            self._histories[topic].clear()
+        else:
+            del self._states[topic]
+            del self._histories[topic]
+
+    def topic_count(self) -> int:
+        """Topics with a seq, history or state held."""
+        return len(self._states)
 
     def subscriber_count(self, topic: str | None = None) -> int:
         """Local subscriptions on ``topic``, or on every topic."""

@@ -68,7 +68,8 @@ class Calculator:
         if problem:
             return self._reject(task, started, problem)
         live = ref is not None and use_live_data
-        if live and ref.game_id is not None and ref.game_id not in self.engine.games:
+        if live and ref.game_id is not None and ref.game_id not in self.engine.games \
+                and ref.game_id not in self.engine.retired:  # a retired game fails at once
             # The game has no data yet: wait for it, within the task's timeout.
             async def work(task: RealtimeTask) -> float | None:
                 task.error = (f"game {ref.game_id} has no data yet (start a sync or replay "

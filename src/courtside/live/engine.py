@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from courtside.live.bus import Bus
@@ -28,6 +29,8 @@ from courtside.model import ConfigError, DataError, GameSnapshot, NotFoundError,
 __all__ = ["LiveEngine", "update_payload"]
 
 UpdateListener = Callable[[EntityUpdate], None]
+
+_RETIRED_KEPT = 1000  # retired game ids remembered, for a clear "retired" error
 
 
 def update_payload(update: EntityUpdate) -> dict[str, Any]:
@@ -56,6 +59,7 @@ class LiveEngine:
         self._feeds: dict[str, Any] = {}  # gameId -> BoxScoreBuilder
         self._arrivals: dict[str, tuple[asyncio.Event, int]] = {}  # gameId -> (event, waiters)
         self.listeners: list[UpdateListener] = []
+        self.retired: dict[str, datetime] = {}  # gameId -> when retired (the latest ones)
         self.updates_published = 0
         self.evaluations = 0  # formula evaluations (recomputations) over every game
         self.snapshots_applied = 0
@@ -67,6 +71,11 @@ class LiveEngine:
         """A tracked game's state; NotFoundError naming the tracked games otherwise."""
         state = self.games.get(str(game_id))
         if state is None:
+            retired = self.retired.get(str(game_id))
+            if retired is not None:
+                raise NotFoundError(f"game {game_id} ended and was retired from live tracking "
+                                    f"at {retired.isoformat()}; its final box score is kept "
+                                    "in storage, where the game's box score is still served")
             known = ", ".join(sorted(self.games)) or "none yet"
             raise NotFoundError(f"game {game_id} is not tracked (tracked: {known}); start a "
                                 "sync or replay for it")
@@ -198,10 +207,31 @@ class LiveEngine:
         return updates
 
     def drop_game(self, game_id: str) -> None:
-        """Stop tracking a game."""
+        """Stop tracking a game (its bus topics keep their state; see ``retire_game``)."""
         self.games.pop(str(game_id), None)
         self._feeds.pop(str(game_id), None)
         self._locks.pop(str(game_id), None)
+
+    async def retire_game(self, game_id: str) -> GameState | None:
+        """Stop tracking a game and free its bus state: the ``game:`` topic, the topics of
+        its players and teams that no other tracked game holds, and its entity on
+        ``scoreboard``. Returns the game's last state (None when it was not tracked)."""
+        game_id = str(game_id)
+        async with self._lock(game_id):
+            state = self.games.get(game_id)
+            if state is None:
+                return None
+            self.drop_game(game_id)
+            self.retired[game_id] = utcnow()
+            while len(self.retired) > _RETIRED_KEPT:
+                del self.retired[next(iter(self.retired))]
+            held = {key for other in self.games.values() for key in other.entities}
+            await self.bus.forget(f"game:{game_id}")
+            for kind, ident in state.entities:
+                if kind != "game" and (kind, ident) not in held:
+                    await self.bus.forget(f"{kind}:{ident}")
+            await self.bus.forget("scoreboard", [f"game:{game_id}"])
+        return state
 
     def _arrived(self, game_id: str) -> None:
         waiting = self._arrivals.get(game_id)

@@ -14,9 +14,11 @@ from datetime import timedelta
 from typing import Any
 
 from courtside.live.engine import LiveEngine
+from courtside.live.state import GameState
 from courtside.model import CourtsideError, EntityRef
 
-__all__ = ["entity_values", "game_boxscore", "restore_games", "save_games"]
+__all__ = ["entity_values", "game_boxscore", "restore_games", "save_games", "save_states",
+           "stored_boxscore"]
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,11 @@ def game_boxscore(engine: LiveEngine, game_id: str,
                   keep: Iterable[str] | None = None) -> dict[str, Any]:
     """A tracked game's summary and every entity's values; ``keep`` (canonical formula ids)
     drops the other formula values (counting stats are always kept)."""
-    state = engine.game(game_id)
+    return _boxscore(engine, engine.game(game_id), keep)
+
+
+def _boxscore(engine: LiveEngine, state: GameState,
+              keep: Iterable[str] | None) -> dict[str, Any]:
     entities = state.snapshot_entities()
     if keep is not None:
         wanted = set(keep)
@@ -47,11 +53,39 @@ def game_boxscore(engine: LiveEngine, game_id: str,
 async def save_games(engine: LiveEngine, database: Any) -> None:
     """Store every game with data (read on the loop, where the engine changes; written on a
     worker thread)."""
+    await save_states(list(engine.games.values()), database)
+
+
+async def save_states(states: list[GameState], database: Any) -> None:
+    """Store these games' box scores (those with data; read here, written on a thread)."""
     from courtside.storage.live import LiveGameStore
 
-    games = [(g.to_snapshot(), g.version) for g in engine.games.values() if g.lines]
+    games = [(g.to_snapshot(), g.version) for g in states if g.lines]
     if games:
         await asyncio.to_thread(LiveGameStore(database).save, games)
+
+
+async def stored_boxscore(engine: LiveEngine, database: Any, game_id: str,
+                          keep: Iterable[str] | None = None) -> dict[str, Any] | None:
+    """A saved game's box score (a game retired from live tracking, or saved by the last
+    stop), computed with the engine's live formulas, shaped as ``game_boxscore`` plus
+    ``"archived": True``; None when storage has no such game."""
+    from sqlalchemy import select
+
+    from courtside.model import GameSnapshot
+    from courtside.storage.live import live_games
+
+    def load() -> Any:
+        with database.begin() as conn:
+            return conn.execute(select(live_games.c.snapshot).where(
+                live_games.c.game_id == str(game_id))).scalar_one_or_none()
+
+    saved = await asyncio.to_thread(load)
+    if saved is None:
+        return None
+    state = GameState(str(game_id), engine.formulas, engine.league)
+    state.apply(GameSnapshot.from_dict(saved))
+    return {**_boxscore(engine, state, keep), "archived": True}
 
 
 async def restore_games(engine: LiveEngine, database: Any, hours: float | None) -> None:

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from courtside.live.bus import (
@@ -54,6 +54,10 @@ _LATEST = """
 return {redis.call('GET', KEYS[1]) or '0', redis.call('HGETALL', KEYS[2]),
         redis.call('GET', KEYS[3]) or ''}
 """
+
+
+# How long a forgotten topic's seq counter outlives it (subscribers elsewhere continue it).
+_SEQ_KEPT_SECONDS = 86_400
 
 
 def _dumps(payload: Any) -> str:
@@ -222,6 +226,22 @@ class RedisBus:
             else:
                 entity.update(json.loads(value))
         return state
+
+    async def forget(self, topic: str, entities: Iterable[str] | None = None) -> None:
+        """Free the topic's history and merged state (``courtside.live.bus``). The seq key
+        is kept a day, since instances may still have subscribers (seqs must not go back)."""
+        validate_topic(topic)
+        client = self._client()
+        if entities is not None:
+            state_key = self._key(topic, "state")
+            for ekey in entities:
+                fields = [f async for f, _ in client.hscan_iter(state_key, match=f"{ekey}|*")]
+                if fields:
+                    await client.hdel(state_key, *fields)
+            return
+        await client.delete(self._key(topic, "hist"), self._key(topic, "state"),
+                            self._key(topic, "last"))
+        await client.expire(self._key(topic, "seq"), _SEQ_KEPT_SECONDS)
 
     async def clear(self) -> None:
         """Delete every key under the prefix (tests and resets)."""

@@ -61,7 +61,8 @@ def register_game_tools(server: MCPServer, service: Any) -> None:
 
     @server.tool(description="A tracked game's box score with formula values: the game "
                  "(score, period, clock), both teams and every player, each with counting "
-                 "stats and the live formulas.")
+                 "stats and the live formulas. A finished game retired from live tracking is "
+                 "read from storage (marked archived: true).")
     async def get_game_boxscore(
         game_id: Annotated[str, Field(description="The NBA gameId, e.g. 0022000001.")],
         formulas: Annotated[list[str] | None, Field(
@@ -70,7 +71,7 @@ def register_game_tools(server: MCPServer, service: Any) -> None:
         players: Annotated[bool, Field(description="Include player lines.")] = True,
     ) -> dict[str, Any]:
         with tool_errors():
-            box = service.game_boxscore(game_id, formulas)
+            box = await service.find_game_boxscore(game_id, formulas)
             if not players:
                 box["entities"] = [e for e in box["entities"] if e["kind"] != "player"]
             return box

@@ -52,7 +52,7 @@ def register_game_resources(server: MCPServer, service: Any) -> None:
                                  "formula values. Updated while the game is live.")
     async def game(gameId: str) -> str:
         with resource_errors():
-            return json.dumps(service.game_boxscore(gameId))
+            return json.dumps(await service.find_game_boxscore(gameId))
 
 
 class GameNotifier:

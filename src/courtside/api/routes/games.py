@@ -21,6 +21,9 @@ async def game_boxscore(game_id: str, request: Request,
                         formulas: str | None = Query(
                             default=None, description="Comma-separated ids to keep, e.g. "
                             "TS_PCT,PER; counting stats are always kept.")) -> dict[str, Any]:
-    """A game's summary and every entity's current values (stats and live formulas)."""
+    """A game's summary and every entity's current values (stats and live formulas).
+
+    A finished game retired from live tracking (``finished_game_keep_seconds`` after its end)
+    is read from storage and marked ``"archived": true``; 404 when neither has it."""
     wanted = [f.strip() for f in (formulas or "").split(",") if f.strip()] or None
-    return request.app.state.service.game_boxscore(game_id, formulas=wanted)
+    return await request.app.state.service.find_game_boxscore(game_id, formulas=wanted)
