@@ -141,3 +141,24 @@ async def test_redis_bus_fans_out_between_two_instances(redis_url: str) -> None:
         await a.close()
         await b.close()
     assert a._reader is None and b._reader is None
+
+
+@pytest.mark.redis
+async def test_redis_bus_reader_skips_a_malformed_message(redis_url: str, caplog) -> None:
+    from courtside.live.redisbus import RedisBus
+
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    bus = RedisBus(redis_url, prefix=prefix)
+    await bus.start()
+    try:
+        sub = bus.subscribe("game:0022000001")
+        channel = f"{prefix}:chan:game:0022000001"
+        for junk in ("no-seq-here", "7|{not json", "8|[1, 2]", "x|{}"):
+            await bus._client().publish(channel, junk)  # another writer's bad message
+        assert await bus.publish("game:0022000001", _update("1", PTS=2.0)) == 1
+        got = await sub.get(timeout=5)
+        assert got is not None and got[0] == 1 and got[1]["values"] == {"PTS": 2.0}
+        assert "malformed" in caplog.text
+    finally:
+        await bus.clear()
+        await bus.close()

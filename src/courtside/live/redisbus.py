@@ -152,8 +152,20 @@ class RedisBus:
             topic = message["channel"][len(channel_prefix):]
             if not self._subs.count(topic):
                 continue  # nobody here listens: do not decode it
-            seq_text, _, body = message["data"].partition("|")
-            self._subs.deliver(topic, int(seq_text), json.loads(body))
+            try:
+                seq_text, _, body = message["data"].partition("|")
+                seq, payload = int(seq_text), json.loads(body)
+                if not isinstance(payload, dict):
+                    raise ValueError(f"payload is a {type(payload).__name__}, not an object")
+            except (ValueError, TypeError, AttributeError) as exc:
+                # someone else's (or a broken) message on our prefix: it must not end the reader
+                log.warning("redis bus: skipping a malformed message on %s: %s",
+                            message.get("channel"), exc)
+                continue
+            try:
+                self._subs.deliver(topic, seq, payload)
+            except Exception:  # one subscriber's failure must not stop delivery to others
+                log.exception("redis bus: delivering seq %d on %s failed", seq, topic)
 
     async def publish(self, topic: str, payload: dict[str, Any]) -> int:
         """Publish across every instance; returns the topic's new seq."""
