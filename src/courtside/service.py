@@ -21,6 +21,7 @@ as is ``parse_entity`` (``courtside.live.lookup``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import time
 from collections.abc import Coroutine, Iterable, Mapping
@@ -122,6 +123,7 @@ class RealTimeCalculationService:
             save=lambda states: save_states(states, self.database))
         self.engine.listeners.append(self.retention.observe)
         self.database: Any = None
+        self._bus_started = False
         self.scheduler: Any = None
         self.usage: Any = None
         self.jobs: Any = None
@@ -132,6 +134,7 @@ class RealTimeCalculationService:
         self._lifecycle = asyncio.Lock()
         self._background = BackgroundTasks()
         self._alert_task: asyncio.Task[Any] | None = None
+        self._retention_task: asyncio.Task[None] | None = None
         self.formula_book = FormulaBook(self.engine, self.cache, self.league, catalog,
                                         config.live_formulas)
         self.calculator = Calculator(self.engine, lambda: self.formula_book.catalog, self.league,
@@ -162,38 +165,52 @@ class RealTimeCalculationService:
         return self.formula_book.catalog
 
     async def start(self) -> RealTimeCalculationService:
-        """Open the database, the bus and the engines; idempotent."""
+        """Open the database, the bus and the engines; idempotent.
+
+        When a step fails (an unreachable Redis, an unknown live formula id...), what the
+        earlier steps opened is closed again before the error propagates, so nothing is left
+        running and ``start`` can be called again.
+        """
         async with self._lifecycle:
             if self.running:
                 return self
-            from courtside.batch.jobs import JobManager
-            from courtside.sources.scheduler import SyncScheduler
-            from courtside.storage.db import Database, default_url
-            from courtside.storage.syncs import SyncStore
-            from courtside.usage.tracker import UsageTracker
-
-            url = self.config.database_url or default_url(
-                Path(self.config.data_dir).expanduser())
-            self.database = Database(url)
-            await asyncio.to_thread(self.database.migrate)
-            await self.bus.start()
-            await asyncio.to_thread(self.formula_book.restore, self.database)
-            await self.formula_book.refresh_engine()
-            self._loop = asyncio.get_running_loop()
-            self.usage = await asyncio.to_thread(
-                lambda: UsageTracker(self.database, migrate=False).start())
-            self.jobs = await asyncio.to_thread(JobManager, self.database, self.config.data_dir,
-                                                publish=self._publish_from_thread)
-            await restore_games(self.engine, self.database, self.config.restore_games_hours)
-            self.scheduler = SyncScheduler(
-                sink=functools.partial(feed_engine, self.engine, self.metrics),
-                store=SyncStore(self.database))
-            if self.config.auto_start_syncs:
-                await self.scheduler.start()  # a stored sync that cannot start is logged
+            try:
+                await self._open()
+            except BaseException:
+                await self._close_parts(save=False)
+                raise
             self.started_at = utcnow()
             self._started_monotonic = time.monotonic()
-            self._background.spawn(self.retention.run(), name="game-retention")
+            # the service's own housekeeping: not one of background_tasks()
+            self._retention_task = asyncio.get_running_loop().create_task(
+                self.retention.run(), name="game-retention")
         return self
+
+    async def _open(self) -> None:
+        from courtside.batch.jobs import JobManager
+        from courtside.sources.scheduler import SyncScheduler
+        from courtside.storage.db import Database, default_url
+        from courtside.storage.syncs import SyncStore
+        from courtside.usage.tracker import UsageTracker
+
+        url = self.config.database_url or default_url(Path(self.config.data_dir).expanduser())
+        self.database = Database(url)
+        await asyncio.to_thread(self.database.migrate)
+        self._bus_started = True
+        await self.bus.start()
+        await asyncio.to_thread(self.formula_book.restore, self.database)
+        await self.formula_book.refresh_engine()
+        self._loop = asyncio.get_running_loop()
+        self.usage = await asyncio.to_thread(
+            lambda: UsageTracker(self.database, migrate=False).start())
+        self.jobs = await asyncio.to_thread(JobManager, self.database, self.config.data_dir,
+                                            publish=self._publish_from_thread)
+        await restore_games(self.engine, self.database, self.config.restore_games_hours)
+        self.scheduler = SyncScheduler(
+            sink=functools.partial(feed_engine, self.engine, self.metrics),
+            store=SyncStore(self.database))
+        if self.config.auto_start_syncs:
+            await self.scheduler.start()  # a stored sync that cannot start is logged
 
     async def stop(self) -> None:
         """Finish or cancel background work, close the bus and database; idempotent.
@@ -203,24 +220,38 @@ class RealTimeCalculationService:
         async with self._lifecycle:
             if not self.running:
                 return
-            await self._background.cancel_all()
-            if self.scheduler is not None:
-                await self.scheduler.stop()
-                self.scheduler = None
-            await save_games(self.engine, self.database)
-            if self.jobs is not None:
-                # running jobs are cancelled after their current chunk and marked so
-                await asyncio.to_thread(self.jobs.close)
-                self.jobs = None
-            if self.usage is not None:
-                await asyncio.to_thread(self.usage.close)  # writes what is buffered
-                self.usage = None
-            await self.bus.close()
-            self._loop = None
-            if self.database is not None:
-                self.database.dispose()
+            await self._close_parts(save=True)
             self.started_at = None
             self._started_monotonic = None
+
+    async def _close_parts(self, *, save: bool) -> None:
+        """Close whatever is open, in reverse order of ``_open`` (also after a failed start,
+        when ``save`` is False: a half-started service has nothing of its own to save)."""
+        task, self._retention_task = self._retention_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._background.cancel_all()
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+            self.scheduler = None
+        if save and self.database is not None:
+            await save_games(self.engine, self.database)
+        if self.jobs is not None:
+            # running jobs are cancelled after their current chunk and marked so
+            await asyncio.to_thread(self.jobs.close)
+            self.jobs = None
+        if self.usage is not None:
+            await asyncio.to_thread(self.usage.close)  # writes what is buffered
+            self.usage = None
+        if self._bus_started:
+            await self.bus.close()
+            self._bus_started = False
+        self._loop = None
+        if self.database is not None:
+            self.database.dispose()
+            self.database = None
 
     async def __aenter__(self) -> RealTimeCalculationService:
         return await self.start()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from courtside import service as svc
-from courtside.model import CalculationStatus, ServiceStatus
+from courtside.model import CalculationStatus, CourtsideError, ServiceStatus
 from courtside.sources.livedata import parse_boxscore
 from courtside.sources.playbyplay import builder_for
 
@@ -38,6 +38,11 @@ def _box_at(docs: tuple[dict, dict], n: int):
     for action in actions[:n]:
         builder.apply(action)
     return builder.snapshot(source="test")
+
+
+def _own_threads() -> set[threading.Thread]:
+    # the loop's default executor (asyncio.to_thread) keeps its idle workers
+    return {t for t in threading.enumerate() if not t.name.startswith("asyncio_")}
 
 
 def _own_tasks() -> set[asyncio.Task]:
@@ -392,3 +397,27 @@ async def test_custom_formulas_are_kept_across_restarts(tmp_path: Path) -> None:
         assert "MY_B" in second.engine.formulas
     finally:
         await second.stop()
+
+
+async def test_a_failed_start_closes_what_it_opened(tmp_path: Path, redis_url: str) -> None:
+    before, threads = _own_tasks(), _own_threads()
+    failing = [  # the bus is started (its reader task running) before the formulas fail
+        {"redis_url": redis_url, "live_formulas": ["NO_SUCH_FORMULA"]},
+        {"redis_url": "redis://127.0.0.1:1/0"},  # nothing listens there
+    ]
+    for config in failing:
+        service = svc.RealTimeCalculationService(data_dir=tmp_path, **config)
+        with pytest.raises(CourtsideError):
+            await service.start()
+        assert not service.running and service.database is None
+        assert service.usage is None and service.jobs is None and service.scheduler is None
+        assert _own_tasks() == before
+        assert _own_threads() <= threads  # no usage flusher or job thread left
+    again = svc.RealTimeCalculationService(data_dir=tmp_path, redis_url=redis_url)
+    await again.start()
+    try:
+        assert again.running and (await again.calculate("TS_PCT", {"PTS": 10, "FGA": 8,
+                                                                    "FTA": 2})).result
+    finally:
+        await again.stop()
+    assert _own_tasks() == before
