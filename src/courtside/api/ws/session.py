@@ -48,6 +48,8 @@ class SessionSettings:
         soft_limit, hard_limit, max_behind_seconds: the client queue's bounds (see ClientQueue).
         heartbeat_seconds: interval of ``heartbeat`` messages.
         max_topics: topics one connection may subscribe to.
+        refill_timeout_seconds: how long filling a seq gap from the bus may take before a
+            fresh snapshot is sent instead.
     """
 
     soft_limit: int = 256
@@ -55,6 +57,7 @@ class SessionSettings:
     max_behind_seconds: float = 10.0
     heartbeat_seconds: float = 15.0
     max_topics: int = 50
+    refill_timeout_seconds: float = 5.0
 
 
 @dataclass(slots=True, eq=False)
@@ -111,6 +114,9 @@ class WebSocketSession:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             self.close_topics()
+            refills = list(self._refills)
+            if refills:  # cancelled by close_topics: wait until they are gone
+                await asyncio.gather(*refills, return_exceptions=True)
 
     def close_topics(self) -> None:
         """Drop every subscription."""
@@ -285,7 +291,8 @@ class WebSocketSession:
             # The bus skipped messages (a Redis reconnect): fill the gap from its history.
             entry.ready = False
             entry.pending.append((seq, payload))
-            task = asyncio.get_running_loop().create_task(self._refill(topic, entry))
+            task = asyncio.get_running_loop().create_task(self._refill(topic, entry),
+                                                          name=f"ws-refill:{topic}")
             self._refills.add(task)
             task.add_done_callback(self._refills.discard)
             return
@@ -293,17 +300,45 @@ class WebSocketSession:
         entry.last_seq = seq
 
     async def _refill(self, topic: str, entry: _Topic) -> None:
+        """Fill a seq gap from the bus history; when that is impossible (history too short)
+        or fails (a Redis error, no answer within ``refill_timeout_seconds``), send a fresh
+        snapshot instead, and when even that fails an ``error``: either way the topic's
+        waiting messages are released, so it keeps flowing."""
         try:
-            missed = await self.bus.resume(topic, entry.last_seq)
+            async with asyncio.timeout(self.settings.refill_timeout_seconds):
+                missed = await self.bus.resume(topic, entry.last_seq)
         except HistoryGap:
-            seq = await self._send_snapshot(topic, entry.formulas, None, "resume_gap")
-            self._ready(topic, entry, seq)
+            missed = None
+        except Exception as exc:  # the bus failed: a snapshot is the next best thing
+            log.warning("websocket refill of %s failed: %r", topic, exc)
+            missed = None
+        if self.topics.get(topic) is not entry:
+            return  # unsubscribed meanwhile
+        if missed is None:
+            await self._refill_by_snapshot(topic, entry)
             return
         for seq, payload in missed:
             if seq > entry.last_seq and (not entry.pending or seq < entry.pending[0][0]):
                 self._put_update(topic, seq, payload, entry.formulas)
                 entry.last_seq = seq
         self._ready(topic, entry, entry.last_seq)
+
+    async def _refill_by_snapshot(self, topic: str, entry: _Topic) -> None:
+        try:
+            async with asyncio.timeout(self.settings.refill_timeout_seconds):
+                seq = await self._send_snapshot(topic, entry.formulas, None, "resume_gap")
+        except Exception as exc:
+            log.warning("websocket snapshot of %s failed: %r", topic, exc)
+            self.queue.put(_error("refill_failed", f"{topic}: missed updates could not be "
+                                  "fetched; subscribe again for a fresh snapshot", topic=topic))
+            seq = entry.last_seq
+        if self.topics.get(topic) is not entry:
+            return
+        # The snapshot (or, failing it, the client's view) stands for everything before the
+        # first waiting message: release them, or the next message would be a gap again.
+        if entry.pending:
+            seq = max(seq, entry.pending[0][0] - 1)
+        self._ready(topic, entry, seq)
 
     def _put_update(self, topic: str, seq: int, payload: dict[str, Any],
                     formulas: frozenset[str] | None) -> None:
