@@ -47,7 +47,8 @@ class ClientMessage:
 
 def parse_client_message(text: str | bytes) -> ClientMessage:
     """Parse and check one client message; raises ProtocolError with a code and a fix."""
-    if len(text) > MAX_MESSAGE_BYTES:
+    size = len(text.encode("utf-8", "surrogatepass")) if isinstance(text, str) else len(text)
+    if size > MAX_MESSAGE_BYTES:  # bytes, not characters: 'é' is two
         raise ProtocolError("message_too_large",
                             f"messages are limited to {MAX_MESSAGE_BYTES} bytes")
     try:
