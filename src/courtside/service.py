@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 import time
 from collections.abc import Coroutine, Iterable, Mapping
 from dataclasses import replace
@@ -90,6 +91,9 @@ __all__ = [
     "stop_realtime_service",
     "sync_live_data",
 ]
+
+
+log = logging.getLogger(__name__)
 
 
 class RealTimeCalculationService:
@@ -518,11 +522,21 @@ class RealTimeCalculationService:
 
     def usage_database(self) -> Any:
         """The database of the usage events, every buffered event written to it first (so a
-        report includes the calls made just before it)."""
-        if self.usage is None or self.database is None:
-            raise ConfigError("the service is not started; start it to read usage analytics")
+        report includes the calls made just before it). It writes to the database: from
+        async code call it on a thread, or await ``ausage_database``."""
+        self._require_usage()
         self.usage.flush()
         return self.database
+
+    async def ausage_database(self) -> Any:
+        """``usage_database`` for async callers: the flush runs on a worker thread."""
+        self._require_usage()
+        await asyncio.to_thread(self.usage.flush)
+        return self.database
+
+    def _require_usage(self) -> None:
+        if self.usage is None or self.database is None:
+            raise ConfigError("the service is not started; start it to read usage analytics")
 
     async def optimize_from_usage(self, *, period: str = "hour",
                                   apply: bool = False) -> dict[str, Any]:
@@ -545,8 +559,24 @@ class RealTimeCalculationService:
         async def publish(event: Any) -> None:
             await self.bus.publish("alerts", {"type": "alert", **event.to_dict()})
 
-        evaluator = AlertEvaluator(self.usage_database(), callbacks=[publish])
-        self._alert_task = self.spawn(evaluator.run(interval), name="usage-alerts")
+        if interval <= 0:
+            raise ConfigError("alert evaluation interval must be > 0 seconds")
+        self._require_usage()
+        evaluator = AlertEvaluator(self.database, callbacks=[publish])
+
+        async def watch() -> None:
+            while True:
+                try:
+                    # the buffered events first (on a thread: it writes the database), so a
+                    # rule sees the calls made just before
+                    await asyncio.to_thread(self.usage.flush)
+                    await evaluator.aevaluate()
+                except Exception:  # a database hiccup must not end the loop
+                    log.exception("usage alerts: evaluation failed; retrying in %.0f s",
+                                  interval)
+                await asyncio.sleep(interval)
+
+        self._alert_task = self.spawn(watch(), name="usage-alerts")
         return self._alert_task
 
     def usage_by_formula(self) -> dict[str, int]:

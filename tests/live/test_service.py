@@ -421,3 +421,24 @@ async def test_a_failed_start_closes_what_it_opened(tmp_path: Path, redis_url: s
     finally:
         await again.stop()
     assert _own_tasks() == before
+
+
+async def test_usage_flushes_from_async_code_run_off_the_event_loop(service) -> None:
+    flushed_on: list[int] = []
+    flush = service.usage.flush
+
+    def observed_flush() -> int:
+        flushed_on.append(threading.get_ident())
+        return flush()
+
+    service.usage.flush = observed_flush
+    await service.calculate("TS_PCT", {"PTS": 10, "FGA": 8, "FTA": 2})
+    task = service.watch_usage_alerts(0.05)
+    await asyncio.sleep(0.3)
+    assert not task.done()
+    db = await service.ausage_database()
+    assert db is service.database
+    assert len(flushed_on) >= 2
+    assert threading.get_ident() not in flushed_on  # the loop never waits on the database
+    # the synchronous API still flushes where it is called (here: a worker thread)
+    assert await asyncio.to_thread(service.usage_database) is service.database
