@@ -221,16 +221,18 @@ class LiveEngine:
             state = self.games.get(game_id)
             if state is None:
                 return None
-            self.drop_game(game_id)
-            self.retired[game_id] = utcnow()
-            while len(self.retired) > _RETIRED_KEPT:
-                del self.retired[next(iter(self.retired))]
-            held = {key for other in self.games.values() for key in other.entities}
+            # the bus first, so that a game no longer listed has no bus state left either
+            held = {key for other in self.games.values() if other is not state
+                    for key in other.entities}
             await self.bus.forget(f"game:{game_id}")
             for kind, ident in state.entities:
                 if kind != "game" and (kind, ident) not in held:
                     await self.bus.forget(f"{kind}:{ident}")
             await self.bus.forget("scoreboard", [f"game:{game_id}"])
+            self.drop_game(game_id)
+            self.retired[game_id] = utcnow()
+            while len(self.retired) > _RETIRED_KEPT:
+                del self.retired[next(iter(self.retired))]
         return state
 
     def _arrived(self, game_id: str) -> None:
