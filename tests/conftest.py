@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,8 +51,10 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """A SQLAlchemy URL of the PostgreSQL on 127.0.0.1:5432 (database ``test``)."""
+def postgres_url() -> Iterator[str]:
+    """A SQLAlchemy URL of the PostgreSQL on 127.0.0.1:5432 (database ``test``), inside a
+    schema of this test session's own, dropped at the end: runs sharing the database (CI and
+    a developer's, or two at once) never see each other's rows."""
     url = os.environ.get("COURTSIDE_TEST_POSTGRES",
                          "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     if not _port_open("127.0.0.1", 5432):
@@ -59,7 +63,19 @@ def postgres_url() -> str:
         import psycopg  # noqa: F401
     except ImportError:
         _missing("psycopg is not installed (pip install -e '.[test]')")
-    return url
+    from sqlalchemy import create_engine, text
+
+    schema = f"courtside_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -52,7 +52,11 @@ def read_only_engine(url: str) -> Engine:
                              poolclass=NullPool)
     kwargs: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 1, "max_overflow": 1}
     if backend == "postgresql":
-        kwargs["connect_args"] = {"options": "-c default_transaction_read_only=on"}
+        # connect_args win over the URL's query: keep the caller's options (a search_path...)
+        given = parsed.query.get("options", "")
+        given = " ".join(given) if isinstance(given, tuple) else given
+        kwargs["connect_args"] = {"options": f"{given} -c default_transaction_read_only=on"
+                                  .strip()}
     engine = create_engine(parsed, **kwargs)
     if backend in ("mysql", "mariadb"):
         @event.listens_for(engine, "connect")
