@@ -175,3 +175,43 @@ def test_rules_evaluation_and_history_on_postgresql(postgres_url):
     finally:
         remove_rule(db, name)
         db.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql",
+                                                             marks=pytest.mark.postgres)])
+def test_evaluators_racing_on_one_database_fire_a_rule_once(backend, request, tmp_path):
+    # Several service instances share a database: each evaluates every rule, but the cooldown
+    # must hold across them, so an alert is delivered once, not once per instance.
+    import threading
+
+    from courtside.storage.db import Database
+
+    url = (request.getfixturevalue("postgres_url") if backend == "postgresql"
+           else f"sqlite:///{tmp_path / 'shared.db'}")
+    db = Database(url)
+    db.migrate()
+    calls(db, 8, errors=4, tool="raced")
+    add_rule(db, AlertRule("racing", "error_rate", ">=", 0.25, cooldown_seconds=600,
+                           filters={"tool": "raced"}))
+    evaluators = [AlertEvaluator(Database(url), log_alerts=False) for _ in range(6)]
+    start = threading.Barrier(len(evaluators))
+    fired: list = []
+
+    def run(evaluator: AlertEvaluator) -> None:
+        start.wait()
+        fired.extend(evaluator.evaluate(now=NOW))
+
+    try:
+        threads = [threading.Thread(target=run, args=(e,)) for e in evaluators]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert len(fired) == 1
+        assert len(alert_history(db, rule="racing")) == 1
+        assert sum(e.suppressed for e in evaluators) == len(evaluators) - 1
+    finally:
+        remove_rule(db, "racing")
+        for e in evaluators:
+            e.db.dispose()
+        db.dispose()

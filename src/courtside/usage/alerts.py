@@ -194,12 +194,6 @@ def alert_history(db: Database, *, rule: str | None = None, limit: int = 100) ->
                        deliveries=dict(r["deliveries"] or {})) for r in rows]
 
 
-def _last_fired(db: Database, rule_id: int) -> datetime | None:
-    stmt = select(func.max(alert_events.c.fired_at)).where(alert_events.c.rule_id == rule_id)
-    with db.begin() as conn:
-        return as_utc(conn.execute(stmt).scalar_one())
-
-
 # ------------------------------------------------------------------------------ metrics
 
 
@@ -272,15 +266,22 @@ class AlertEvaluator:
         value = measure(df, rule.metric)
         if value is None or not COMPARISONS[rule.comparison](value, rule.threshold):
             return None
-        last = _last_fired(self.db, rule.rule_id)  # type: ignore[arg-type]
-        if last is not None and (now - last).total_seconds() < rule.cooldown_seconds:
-            self.suppressed += 1
-            return None
         where = "".join(f", {k}={v}" for k, v in sorted(rule.filters.items()))
         message = (f"{rule.name}: {rule.metric} was {value:.4g} ({rule.comparison} "
                    f"{rule.threshold:g}) over the last {rule.window_seconds:g} s "
                    f"({df.height} events{where})")
         with self.db.begin() as conn:
+            # Evaluators of several instances share the database: writing the rule's row
+            # first takes its lock (PostgreSQL) or the write lock (SQLite), so the cooldown
+            # check and the insert below are one step and the alert fires once.
+            conn.execute(update(alert_rules).where(alert_rules.c.id == rule.rule_id)
+                         .values(id=alert_rules.c.id))
+            last = as_utc(conn.execute(select(func.max(alert_events.c.fired_at))
+                                       .where(alert_events.c.rule_id == rule.rule_id))
+                          .scalar_one())
+            if last is not None and (now - last).total_seconds() < rule.cooldown_seconds:
+                self.suppressed += 1
+                return None
             res = conn.execute(alert_events.insert().values(
                 rule_id=rule.rule_id, rule_name=rule.name, fired_at=now, metric=rule.metric,
                 value=value, threshold=rule.threshold, comparison=rule.comparison,
