@@ -106,3 +106,27 @@ def test_at_most_max_finished_games_stay_tracked(make_server, final_box) -> None
         assert server.call(service.bus.latest(f"player:{player}")).entities
         assert server.call(service.bus.latest(f"game:{GAME}")).entities == {}
         assert http.get(f"/v1/games/{GAME}").json()["archived"] is True
+
+
+async def test_subscribers_are_told_when_a_game_is_retired(make_server, final_box) -> None:
+    from websockets.asyncio.client import connect
+
+    from .wsclient import recv, send
+
+    server = make_server(live_formulas=LIVE, finished_game_keep_seconds=0.3)
+    service = server.service
+    await server.acall(service.ingest_snapshot(dataclasses.replace(final_box, status=2)))
+    async with connect(server.ws_url) as board, connect(server.ws_url) as game:
+        await send(board, type="subscribe", topic="scoreboard")
+        await send(game, type="subscribe", topic=f"game:{GAME}", formulas=["TS_PCT"])
+        assert [e["id"] for e in (await recv(board))["entities"]] == [GAME]
+        await recv(game)  # the game's snapshot
+        await server.acall(service.ingest_snapshot(final_box))
+        for ws in (board, game):
+            while (msg := await recv(ws, 10))["values"].get("RETIRED") is not True:
+                assert msg["type"] == "update"
+            assert msg["entity"]["kind"] == "game" and msg["entity"]["id"] == GAME
+            assert msg["values"] == {"RETIRED": True}
+    async with connect(server.ws_url) as late:
+        await send(late, type="subscribe", topic="scoreboard")
+        assert (await recv(late))["entities"] == []

@@ -221,7 +221,14 @@ class LiveEngine:
             state = self.games.get(game_id)
             if state is None:
                 return None
-            # the bus first, so that a game no longer listed has no bus state left either
+            # the bus first, so that a game no longer listed has no bus state left either;
+            # subscribers learn it is gone (RETIRED) before its state is freed
+            retired = {"entity": state.entity_info("game", game_id)
+                       or {"kind": "game", "id": game_id, "game_id": game_id},
+                       "values": {"RETIRED": True}, "data_time": None,
+                       "sent_at": utcnow().isoformat()}
+            await self.bus.publish_many([(f"game:{game_id}", retired),
+                                         ("scoreboard", retired)])
             held = {key for other in self.games.values() if other is not state
                     for key in other.entities}
             await self.bus.forget(f"game:{game_id}")

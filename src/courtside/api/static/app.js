@@ -254,6 +254,13 @@ function onUpdate(msg) {
   if (last != null && msg.seq <= last) return;
   state.seqs.set(msg.topic, msg.seq);
   const e = msg.entity;
+  if (e.kind === "game" && msg.values.RETIRED) {
+    // the game left live tracking: drop it from the list (a shown game keeps its final box)
+    if (e.id !== state.selected) state.games.delete(e.id);
+    dirtyGames = true;
+    scheduleRender();
+    return;
+  }
   if (e.kind === "game") {
     noteGame({ ...e, values: msg.values });
     dirtyGames = true;

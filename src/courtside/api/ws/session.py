@@ -37,7 +37,7 @@ __all__ = ["SessionSettings", "WebSocketSession"]
 log = logging.getLogger(__name__)
 
 # Values of the game entity that a formulas filter never removes.
-_ALWAYS = frozenset(GAME_VALUES)
+_ALWAYS = frozenset((*GAME_VALUES, "RETIRED"))  # RETIRED: the game left live tracking
 
 
 @dataclass(slots=True)
