@@ -148,6 +148,7 @@ class RealTimeCalculationService:
         self.metrics.games_tracked.set_function(lambda: len(self.engine.games))
         self.metrics.watch_sources(self.sources)
         self.metrics.watch_engine(lambda: self.engine.evaluations)
+        self.engine.recompute_observers.append(self.metrics.recompute_seconds.observe)
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -179,6 +180,11 @@ async def test_status_and_metrics_report_what_happened(service, docs) -> None:
     assert 'courtside_calculation_seconds_count{path="cached"} 1.0' in text
     evaluations = service.engine.evaluations
     assert evaluations > 100 and f"courtside_recomputations_total {float(evaluations)}" in text
+    # the engine's latency: one observation per change it took in (one snapshot here)
+    assert service.engine.snapshots_applied == 1
+    assert "courtside_recompute_seconds_count 1.0" in text
+    seconds = float(re.search(r"courtside_recompute_seconds_sum (\S+)", text).group(1))
+    assert 0 < seconds < 5
 
 
 async def test_standalone_functions_use_one_default_service(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ serialised (a lock per game), so seq order on a topic is data-version order.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -59,6 +60,9 @@ class LiveEngine:
         self._feeds: dict[str, Any] = {}  # gameId -> BoxScoreBuilder
         self._arrivals: dict[str, tuple[asyncio.Event, int]] = {}  # gameId -> (event, waiters)
         self.listeners: list[UpdateListener] = []
+        # called with the seconds from a change's arrival (its game's lock taken) to its
+        # updates published: the latency the engine adds (the service feeds a histogram)
+        self.recompute_observers: list[Callable[[float], None]] = []
         self.retired: dict[str, datetime] = {}  # gameId -> when retired (the latest ones)
         self.updates_published = 0
         self.evaluations = 0  # formula evaluations (recomputations) over every game
@@ -138,11 +142,13 @@ class LiveEngine:
         if not isinstance(snapshot, GameSnapshot):
             raise DataError(f"apply_snapshot takes a GameSnapshot, not {type(snapshot).__name__}")
         async with self._lock(snapshot.game_id):
+            started = time.perf_counter()
             state = self._state(snapshot.game_id)
             updates = state.apply(snapshot)
             self.evaluations += len(state.last_recomputed)
             self.snapshots_applied += 1
             await self._publish(updates)
+            self._observe(started)
         self._arrived(snapshot.game_id)
         return updates
 
@@ -167,12 +173,14 @@ class LiveEngine:
             raise NotFoundError(f"game {game_id} has no play-by-play feed; call "
                                 "open_playbyplay(doc) first")
         async with self._lock(builder.game_id):
+            started = time.perf_counter()
             builder.apply(action)
             state = self._state(builder.game_id)
             updates = state.apply(builder.snapshot(source="playbyplay"))
             self.evaluations += len(state.last_recomputed)
             self.actions_applied += 1
             await self._publish(updates)
+            self._observe(started)
         self._arrived(builder.game_id)
         return updates
 
@@ -246,6 +254,11 @@ class LiveEngine:
         waiting = self._arrivals.get(game_id)
         if waiting is not None:
             waiting[0].set()
+
+    def _observe(self, started: float) -> None:
+        elapsed = time.perf_counter() - started
+        for observe in self.recompute_observers:
+            observe(elapsed)
 
     async def _publish(self, updates: list[EntityUpdate]) -> None:
         if not updates:

@@ -12,7 +12,8 @@ Who updates what:
   outcome: updates the syncs delivered), ``games_tracked``, ``cache_entries``; and, read from
   the scheduler at scrape time, ``source_up`` (1 ok, 0.5 degraded, 0 down),
   ``source_stale_seconds`` and ``source_consecutive_failures`` per source, and
-  ``recomputations`` (formula evaluations by the live engine, from its count);
+  ``recomputations`` (formula evaluations by the live engine, from its count) and
+  ``recompute_seconds`` (the engine's latency from a change to its updates published);
 - the WebSocket/MCP layer: ``subscribers`` (interface), ``queue_depth`` (deepest client queue),
   ``messages_dropped`` (reason: ``coalesced``, ``closed_slow``...), ``messages_sent``.
 """
@@ -44,6 +45,10 @@ class LiveMetrics:
         self.calculation_seconds = Histogram(
             "courtside_calculation_seconds", "Real-time calculation latency.",
             ["path"], buckets=LATENCY_BUCKETS, registry=r)
+        self.recompute_seconds = Histogram(
+            "courtside_recompute_seconds", "Live engine: from a change (snapshot or "
+            "play-by-play action) to its updates published, per game.",
+            buckets=LATENCY_BUCKETS, registry=r)
         self.cache_hits = Counter("courtside_cache_hits", "Result cache hits.", registry=r)
         self.cache_misses = Counter("courtside_cache_misses", "Result cache misses.", registry=r)
         self.cache_entries = Gauge("courtside_cache_entries", "Entries in the result cache.",
