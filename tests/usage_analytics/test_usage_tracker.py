@@ -176,3 +176,34 @@ def test_acknowledged_event_survives_kill_9_while_buffered_ones_do_not(tmp_path)
     assert [(r["id"], r["tool"], r["client"], r["formula"], r["duration_ms"], r["cache_hit"])
             for r in stored] == [(int(line[1]), "acked_call", "agent-7", "PER", 12.5, True)]
     db.dispose()
+
+
+def test_make_event_limits_are_the_columns_lengths():
+    with pytest.raises(ConfigError, match="error_code is 150 characters long; at most 100"):
+        make_event(tool="x", outcome="error", error_code="e" * 150)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_an_event_the_database_refuses_never_blocks_the_others(backend, tmp_path, request):
+    url = (request.getfixturevalue("postgres_url") if backend == "postgresql"
+           else f"sqlite:///{tmp_path / 'u.db'}")
+    db = Database(url)
+    try:
+        tracker = UsageTracker(db, flush_interval=60)
+        with db.begin() as conn:
+            conn.execute(usage_events.delete())
+        # A 404's raw path is the tool: longer than the column, and PostgreSQL refuses NUL.
+        for tool in ("GET /v1/" + "x" * 300, "GET /v1/a\x00b", "GET /v1/games"):
+            with tracker.track(tool, interface="rest"):
+                pass
+        tracker.flush()
+        with tracker.track("GET /v1/formulas", interface="rest"):
+            pass
+        tracker.flush()
+        tools = [r["tool"] for r in rows(db)]
+        assert tools[0] == ("GET /v1/" + "x" * 300)[:200]
+        assert tools[-2:] == ["GET /v1/games", "GET /v1/formulas"]
+        assert tracker.pending == 0
+        assert tracker.stats.dropped == (1 if backend == "postgresql" else 0)
+    finally:
+        db.dispose()

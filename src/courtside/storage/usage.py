@@ -115,12 +115,26 @@ _SQLITE_INSERT = (f"INSERT INTO usage_events ({', '.join(EVENT_COLUMNS)}) "
                   f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})")
 _TIME = EVENT_COLUMNS.index("started_at")
 _BOOL = EVENT_COLUMNS.index("cache_hit")
+# The text columns' lengths: a longer value (a 404's raw path as the tool) is cut to fit,
+# since PostgreSQL refuses it and, with it, every event of its batch.
+TEXT_LIMITS: dict[str, int] = {c.name: c.type.length for c in usage_events.columns
+                               if isinstance(c.type, String) and c.type.length}
+_CLIP = [(EVENT_COLUMNS.index(name), n) for name, n in TEXT_LIMITS.items()]
+
+
+def _clipped(vals: list[Any]) -> list[Any]:
+    for i, n in _CLIP:
+        v = vals[i]
+        if v is not None and len(v) > n:
+            vals[i] = v[:n]
+    return vals
 
 
 def insert_events(db: Database, rows: Sequence[Mapping[str, Any]]) -> int:
     """Insert usage event rows in one transaction; returns how many were written.
 
-    ``started_at`` may be a datetime or epoch seconds (what the tracker buffers). On SQLite the
+    ``started_at`` may be a datetime or epoch seconds (what the tracker buffers); text longer
+    than its column (``TEXT_LIMITS``) is cut to fit. On SQLite the
     batch goes to the driver's ``executemany`` with the values already in their stored form:
     the per-row type processing is most of a flush's cost, and the flusher shares the GIL with
     the calls it records.
@@ -130,7 +144,7 @@ def insert_events(db: Database, rows: Sequence[Mapping[str, Any]]) -> int:
     if db.is_sqlite:
         params = []
         for r in rows:
-            vals = [r.get(name) for name in EVENT_COLUMNS]
+            vals = _clipped([r.get(name) for name in EVENT_COLUMNS])
             vals[_TIME] = _sqlite_time(vals[_TIME])
             if vals[_BOOL] is not None:
                 vals[_BOOL] = int(bool(vals[_BOOL]))
@@ -138,8 +152,12 @@ def insert_events(db: Database, rows: Sequence[Mapping[str, Any]]) -> int:
         with db.begin() as conn:
             conn.exec_driver_sql(_SQLITE_INSERT, params)
         return len(rows)
-    fixed = [{**r, "started_at": datetime.fromtimestamp(r["started_at"], UTC)}
-             if isinstance(r["started_at"], int | float) else dict(r) for r in rows]
+    fixed = []
+    for r in rows:
+        vals = _clipped([r.get(name) for name in EVENT_COLUMNS])
+        if isinstance(vals[_TIME], int | float):
+            vals[_TIME] = datetime.fromtimestamp(vals[_TIME], UTC)
+        fixed.append(dict(zip(EVENT_COLUMNS, vals, strict=True)))
     with db.begin() as conn:
         conn.execute(usage_events.insert(), fixed)
     return len(rows)

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from courtside.model import ConfigError, _JSONShape, utcnow
+from courtside.storage.usage import TEXT_LIMITS
 from courtside.usage.period import parse_time
 
 
@@ -27,9 +28,6 @@ class Outcome(StrEnum):
     OK = "ok"
     ERROR = "error"
     TIMEOUT = "timeout"
-
-
-_MAX_NAME = 200
 
 
 @dataclass(slots=True)
@@ -109,9 +107,9 @@ def make_event(*, tool: str, interface: str | Interface = Interface.PYTHON,
         raise ConfigError(f"usage event: items must be a whole number >= 0, got {items!r}")
     for name, value in (("tool", tool), ("client", client), ("formula", formula),
                         ("resource", resource), ("error_code", error_code)):
-        if value is not None and len(value) > _MAX_NAME:
+        if value is not None and len(value) > TEXT_LIMITS[name]:
             raise ConfigError(f"usage event: {name} is {len(value)} characters long; "
-                              f"at most {_MAX_NAME} are kept")
+                              f"at most {TEXT_LIMITS[name]} are kept")
     return UsageEvent(client=client or "anonymous", interface=iface, tool=tool.strip(),
                       started_at=when, duration_ms=duration, outcome=out, formula=formula,
                       resource=resource, error_code=error_code, cache_hit=cache_hit, items=items)

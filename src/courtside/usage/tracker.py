@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, Self, TypeVar
 
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
+
 from courtside.model import ConfigError, CourtsideError
 from courtside.storage.db import Database
 from courtside.storage.usage import insert_event, insert_events
@@ -257,18 +259,42 @@ class UsageTracker:
                     batch.append(self._buffer.popleft())
                 try:
                     insert_events(self.db, batch)
+                    done, kept = len(batch), []
                 except Exception as exc:
-                    # Keep the events for the next attempt, in their order.
-                    self._buffer.extendleft(reversed(batch))
                     self.stats.flush_errors += 1
-                    log.warning("usage: could not write %d events (%s); will retry",
-                                len(batch), exc)
+                    done, kept = (self._write_one_by_one(batch) if _refused_data(exc)
+                                  else (0, batch))
+                    if kept:
+                        log.warning("usage: could not write %d events (%s); will retry",
+                                    len(kept), _first_line(exc))
+                written += done
+                self.stats.written += done
+                self.stats.flushes += 1 if done else 0
+                if kept:
+                    # Keep the events for the next attempt, in their order.
+                    self._buffer.extendleft(reversed(kept))
                     break
-                written += len(batch)
-                self.stats.written += len(batch)
-                self.stats.flushes += 1
         self.stats.pending = len(self._buffer)
         return written
+
+    def _write_one_by_one(self, batch: list[dict[str, Any]]) -> tuple[int, list[dict[str, Any]]]:
+        """After the database refused a batch for its data (a NUL byte in a path): write its
+        events one at a time and drop the ones refused, so that one bad event never blocks
+        every later one. Returns how many were written and the events to retry (from the
+        first that failed for another reason: the database went away)."""
+        done = 0
+        for i, row in enumerate(batch):
+            try:
+                insert_events(self.db, [row])
+            except Exception as exc:
+                if not _refused_data(exc):
+                    return done, batch[i:]
+                self.stats.dropped += 1
+                log.warning("usage: dropped an event the database refused (%s): %s %r",
+                            _first_line(exc), row.get("interface"), row.get("tool"))
+            else:
+                done += 1
+        return done, []
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -278,6 +304,20 @@ class UsageTracker:
                 self.flush()
             except Exception:  # never let the flusher die: calls keep being recorded
                 log.exception("usage: flush failed")
+
+
+def _refused_data(exc: BaseException) -> bool:
+    """Whether the database refused the values themselves (retrying them cannot help), as
+    opposed to being unreachable or without its tables."""
+    orig = exc.orig if isinstance(exc, StatementError) else exc
+    return isinstance(exc, DataError | IntegrityError) or isinstance(
+        orig, ValueError | TypeError | OverflowError)
+
+
+def _first_line(exc: BaseException) -> str:
+    # SQLAlchemy's message goes on with the statement and every row's parameters.
+    text = str(exc)
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
 
 
 def _close_weak(ref: weakref.ref[UsageTracker]) -> None:
