@@ -142,3 +142,12 @@ def test_tracker_and_patterns_on_postgresql(postgres_url):
     assert p.totals["cache_hit_rate"] == 0.5
     assert [(t["tool"], t["calls"]) for t in p.top_tools] == [("calculate", 4), ("batch", 1)]
     db.dispose()
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("100000000d", "reaches before the year 1"), ("9999999999w", "reaches before the year 1"),
+    ("0h", "period '0h' is empty")])
+def test_span_edge_cases_are_config_errors(name, message):
+    # A REST or MCP caller's period: a ConfigError (400) saying why, never an OverflowError (500).
+    with pytest.raises(ConfigError, match=message):
+        resolve_period(name)

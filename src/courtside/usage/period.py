@@ -95,7 +95,13 @@ def resolve_period(period: str | None = None, *, since: datetime | str | None = 
         else:
             start = end - span
     elif m := _SPAN.match(name):
-        start = end - timedelta(**{_UNIT[m.group(2)]: int(m.group(1))})
+        if int(m.group(1)) == 0:
+            raise ConfigError(f"period {period!r} is empty; a span needs a length above 0")
+        try:
+            start = end - timedelta(**{_UNIT[m.group(2)]: int(m.group(1))})
+        except OverflowError:
+            raise ConfigError(f"period {period!r} reaches before the year 1; use 'all' for "
+                              "every stored event") from None
     else:
         raise ConfigError(f"period {period!r} is not known; use one of {sorted(_NAMED)} or a "
                           "span such as 15m, 6h, 7d, 2w, or give since/until")
