@@ -32,6 +32,15 @@ def test_page_escapes_its_configuration():
     assert "</script><script>alert(1)" not in page and "&lt;b&gt;t&lt;/b&gt;" in page
 
 
+def test_a_title_naming_a_placeholder_stays_text():
+    # Both come from an MCP caller (create_usage_dashboard): the title is escaped once and the
+    # data URL lands in the script only, never in the page's markup.
+    page = render_dashboard("/d?<img src=x onerror=alert(1)>", title="__CONFIG__ __OPTIONS__")
+    head = page.split("<script>")[0]
+    assert "<img" not in head and "<title>__CONFIG__ __OPTIONS__</title>" in head
+    assert page.count("onerror") == 1
+
+
 @pytest.mark.browser
 def test_dashboard_renders_filters_and_refreshes_live(db, chromium_path):
     from playwright.sync_api import expect, sync_playwright

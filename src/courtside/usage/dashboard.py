@@ -7,6 +7,7 @@ The API mounts both: ``render_dashboard(data_url)`` at the page's path and
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
@@ -39,8 +40,12 @@ def render_dashboard(data_url: str, *, title: str = "courtside usage",
     config = config.replace("</", "<\\/")  # never close the script element from data
     options = "".join(f'<option value="{escape(p)}"{" selected" if p == default_period else ""}>'
                       f"{escape(p)}</option>" for p in periods)
-    return (_PAGE.replace("__TITLE__", escape(title)).replace("__OPTIONS__", options)
-            .replace("__CONFIG__", config))
+    values = {"TITLE": escape(title), "OPTIONS": options, "CONFIG": config}
+    # One pass: a title holding "__CONFIG__" must not have the data URL put there, unescaped.
+    return _SLOT.sub(lambda m: values[m.group(1)], _PAGE)
+
+
+_SLOT = re.compile(r"__(TITLE|OPTIONS|CONFIG)__")
 
 
 _PAGE = """<!doctype html>
