@@ -101,3 +101,21 @@ def test_registered_on_the_courtside_command(known_db):
                          env=env, timeout=60)
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["totals"]["calls"] == 16
+
+
+def test_names_in_tables_are_text_not_rich_markup(cli, db):
+    from courtside.storage.usage import insert_events
+    from courtside.usage.events import make_event
+
+    from .known import T0
+
+    # Client and formula names come from callers (X-Client-Id, MCP): "[/]" is markup to Rich.
+    insert_events(db, [make_event(client="[bold]eve[/]", tool="calculate", formula="X[/]",
+                                  started_at=T0).to_row() for _ in range(12)]
+                   + [make_event(client=":smile:", tool="calculate", started_at=T0).to_row()])
+    res = cli("patterns", "--db", db.url, *SPAN)
+    assert res.exit_code == 0, res.output
+    assert "[bold]eve[/]" in res.stdout and "X[/]" in res.stdout and ":smile:" in res.stdout
+    res = cli("insights", "--db", db.url, *SPAN, "--known-tool", "[red]gone[/red]")
+    assert res.exit_code == 0, res.output
+    assert "tool:[red]gone[/red]" in res.stdout

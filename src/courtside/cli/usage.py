@@ -57,7 +57,8 @@ def _fmt(v: object, pct: bool = False) -> str:
 
 
 def _rich_text(render: Callable[[Console], None]) -> str:
-    console = Console(record=True, width=120, file=io.StringIO())
+    # Plain text out: names from callers ("[/]", ":smile:") are printed, not interpreted.
+    console = Console(record=True, width=120, file=io.StringIO(), markup=False, emoji=False)
     render(console)
     return console.export_text()
 
@@ -105,8 +106,8 @@ def patterns_cmd(
 
     def render(con: Console) -> None:
         t = p.totals
-        con.print(f"[bold]{p.period.since:%Y-%m-%d %H:%M} to {p.period.until:%Y-%m-%d %H:%M} UTC"
-                  f"[/] ({p.period.name}): {t['calls']} calls, {t['clients']} clients, error rate "
+        con.print(f"{p.period.since:%Y-%m-%d %H:%M} to {p.period.until:%Y-%m-%d %H:%M} UTC"
+                  f" ({p.period.name}): {t['calls']} calls, {t['clients']} clients, error rate "
                   f"{_fmt(t['error_rate'], True)}, cache hit rate {_fmt(t['cache_hit_rate'], True)}, "
                   f"p95 {_fmt(t['p95_ms'])} ms")
         for title, key, rows in (("Top formulas", "formula", p.top_formulas),
