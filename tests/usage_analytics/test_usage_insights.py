@@ -51,3 +51,12 @@ def test_default_thresholds_need_enough_calls(pats):
     assert ("low_cache_hit_rate", "cache") not in kinds  # 5 of 10 is not below 50%
     lower = generate_insights(pats, thresholds=Thresholds(cache_hit_rate=0.51))
     assert ("low_cache_hit_rate", "cache") in {(i.kind, i.subject) for i in lower}
+
+
+def test_spike_factor_is_stated_against_what_it_divides(pats):
+    # Most 5-minute buckets of the 4 hours are empty: the median is 0, the floor of 1 is used.
+    t = Thresholds(spike_factor=3, spike_min_calls=5)
+    spike = next(i for i in generate_insights(pats, thresholds=t) if i.kind == "volume_spike")
+    assert spike.evidence["calls"] == 5 and spike.evidence["median_calls"] == 0
+    assert spike.evidence["factor"] == spike.evidence["calls"] / spike.evidence["baseline_calls"]
+    assert "5.0 times one call per 5m (the median is 0)" in spike.message

@@ -113,15 +113,18 @@ def _spikes(p: Patterns, t: Thresholds) -> list[Insight]:
         return []
     median = statistics.median(counts)
     base = max(median, 1.0)  # a quiet period's median is 0; one call per bucket is the floor
+    # The factor is over ``base``: say so when the floor, not the median, is what it divides.
+    against = (f"the median of {median:g} per {p.bucket}" if median >= 1 else
+               f"one call per {p.bucket} (the median is {median:g})")
     out = []
     for v in p.volume:
         if v["calls"] >= t.spike_min_calls and v["calls"] >= t.spike_factor * base:
             out.append(Insight(
                 "volume_spike", "info", "volume",
                 f"{v['calls']} calls in the {p.bucket} from {v['start'].isoformat()}, "
-                f"{v['calls'] / base:.1f} times the median of {median:g} per {p.bucket}.",
+                f"{v['calls'] / base:.1f} times {against}.",
                 {"bucket_start": v["start"].isoformat(), "bucket": p.bucket, "calls": v["calls"],
-                 "median_calls": median, "factor": v["calls"] / base,
+                 "median_calls": median, "baseline_calls": base, "factor": v["calls"] / base,
                  "threshold_factor": t.spike_factor}))
     return out
 
