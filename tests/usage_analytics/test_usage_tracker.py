@@ -207,3 +207,21 @@ def test_an_event_the_database_refuses_never_blocks_the_others(backend, tmp_path
         assert tracker.stats.dropped == (1 if backend == "postgresql" else 0)
     finally:
         db.dispose()
+
+
+def test_a_naive_start_time_is_utc_whatever_the_machine_zone(monkeypatch):
+    from datetime import UTC, datetime
+
+    from courtside.usage.events import Interface, UsageEvent
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        ev = UsageEvent(client="a", interface=Interface.PYTHON, tool="t",
+                        started_at=datetime(2026, 1, 1, 20, 0), duration_ms=1.0)
+        assert ev.to_row()["started_at"] == datetime(2026, 1, 1, 20, 0, tzinfo=UTC)
+        assert make_event(tool="t", started_at="2026-01-01T20:00:00").to_row()["started_at"] \
+            == datetime(2026, 1, 1, 20, 0, tzinfo=UTC)
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from courtside.model import ConfigError, _JSONShape, utcnow
+from courtside.storage.db import as_utc
 from courtside.storage.usage import TEXT_LIMITS
 from courtside.usage.period import parse_time
 
@@ -65,7 +66,8 @@ class UsageEvent(_JSONShape):
         return {
             "client": self.client, "interface": self.interface.value, "tool": self.tool,
             "formula": self.formula, "resource": self.resource,
-            "started_at": self.started_at.astimezone(UTC), "duration_ms": float(self.duration_ms),
+            # A naive time is UTC, as in make_event (astimezone would read it as local time).
+            "started_at": as_utc(self.started_at), "duration_ms": float(self.duration_ms),
             "outcome": self.outcome.value, "error_code": self.error_code,
             "cache_hit": self.cache_hit, "items": self.items,
         }
