@@ -106,3 +106,13 @@ def test_one_failing_action_does_not_stop_the_others():
     assert [r["ok"] for r in report.results] == [False, True]
     assert "above this service's limit of 1000" in report.results[0]["error"]
     assert report.effect["sync_runs_per_hour"] == {"before": 3600, "after": 900, "delta": -2700}
+
+
+def test_a_clamped_ttl_claims_only_the_reuses_it_serves(pats):
+    from courtside.usage.optimise import Policy
+
+    # 60 s gaps want 270 s for 4 reuses (80%); capped at 150 s an entry outlives 2 gaps.
+    ttl = next(a for a in recommend_actions(pats, policy=Policy(ttl_max_seconds=150),
+                                            current=CURRENT) if a.kind == "set_cache_ttl")
+    assert ttl.params == {"seconds": 150} and ttl.evidence["reuses_per_entry"] == 2
+    assert "entries living 150 s serve 2 reuses per computation (67% hits)" in ttl.reason

@@ -138,13 +138,15 @@ def _ttl(pt: Patterns, p: Policy, cands: list[dict[str, Any]],
     old = current.get("cache_ttl_seconds")
     if not _changed(ttl, old, p):
         return []
+    # What the TTL serves once clamped to the policy's bounds, not what the target asked for.
+    served = int(ttl // longest) if longest > 0 else reuses
     return [Action("set_cache_ttl", {"seconds": ttl},
                    f"Cache hit rate is {rate:.1%}; the most used formulas are called again after "
-                   f"up to {longest:.0f} s (p75); entries living {ttl} s serve {reuses} reuses "
-                   f"per computation ({reuses / (reuses + 1):.0%} hits)"
+                   f"up to {longest:.0f} s (p75); entries living {ttl} s serve {served} reuses "
+                   f"per computation ({served / (served + 1):.0%} hits)"
                    + (f" instead of {old:g} s." if old else "."),
                    {"cache_hit_rate": rate, "reuse_gaps": gaps, "current_ttl_seconds": old,
-                    "reuses_per_entry": reuses})]
+                    "reuses_per_entry": served})]
 
 
 def _batch(pt: Patterns, p: Policy, current: Mapping[str, Any]) -> list[Action]:
