@@ -60,3 +60,14 @@ def test_spike_factor_is_stated_against_what_it_divides(pats):
     assert spike.evidence["calls"] == 5 and spike.evidence["median_calls"] == 0
     assert spike.evidence["factor"] == spike.evidence["calls"] / spike.evidence["baseline_calls"]
     assert "5.0 times one call per 5m (the median is 0)" in spike.message
+
+
+def test_traffic_starting_in_the_second_half_is_a_trend(known_db):
+    # 01:00-04:00: nothing before 02:30, bob's 6 calls after.
+    p = analyze_usage_patterns(known_db, since=T0 + timedelta(hours=1), until=T0 + timedelta(hours=4))
+    assert p.trend["change"]["calls"]["pct"] is None
+    trend = [i for i in generate_insights(p, thresholds=Thresholds(min_calls=5))
+             if i.kind == "volume_trend"]
+    assert [(i.evidence["first_half"], i.evidence["second_half"], i.evidence["pct"])
+            for i in trend] == [(0, 6, None)]
+    assert trend[0].message == "Calls rose from 0 in the first half of the period to 6 in the second."

@@ -132,13 +132,14 @@ def _spikes(p: Patterns, t: Thresholds) -> list[Insight]:
 def _trend(p: Patterns, t: Thresholds) -> list[Insight]:
     ch = p.trend["change"]["calls"]
     a, b = p.trend["first_half"]["calls"], p.trend["second_half"]["calls"]
-    if ch["pct"] is None or max(a, b) < t.min_calls or abs(ch["pct"]) < t.trend_pct:
+    # From none at all the change has no percentage, and is the largest there is.
+    if max(a, b) < t.min_calls or (ch["pct"] is not None and abs(ch["pct"]) < t.trend_pct):
         return []
     word = "rose" if ch["delta"] > 0 else "fell"
     return [Insight(
         "volume_trend", "info", "volume",
-        f"Calls {word} from {a} in the first half of the period to {b} in the second "
-        f"({ch['pct']:+.1f}%).",
+        f"Calls {word} from {a} in the first half of the period to {b} in the second"
+        + (f" ({ch['pct']:+.1f}%)." if ch["pct"] is not None else "."),
         {"first_half": a, "second_half": b, "pct": ch["pct"], "threshold_pct": t.trend_pct})]
 
 
