@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 import polars as pl
 
@@ -46,7 +47,8 @@ def events_frame(db: Database, period: Period,
     return pl.DataFrame(fixed, schema=SCHEMA, orient="row")
 
 
-def load_period(db: Database, period: str | Period | None = None, *, since=None, until=None,
+def load_period(db: Database, period: str | Period | None = None, *,
+                since: datetime | str | None = None, until: datetime | str | None = None,
                 filters: Mapping[str, str | None] | None = None) -> tuple[Period, pl.DataFrame]:
     """Resolve a period (``all`` starts at the first stored event) and read its events."""
     if not isinstance(period, Period):

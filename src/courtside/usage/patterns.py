@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -261,8 +262,9 @@ def compute_patterns(df: pl.DataFrame, period: Period, *, top: int = 10,
     )
 
 
-def analyze_usage_patterns(db: Database, period: str | Period | None = None, *, since=None,
-                           until=None, filters: Mapping[str, str | None] | None = None,
+def analyze_usage_patterns(db: Database, period: str | Period | None = None, *,
+                           since: datetime | str | None = None,
+                           until: datetime | str | None = None, filters: Mapping[str, str | None] | None = None,
                            top: int = 10) -> Patterns:
     """Read the period's events from ``db`` and compute their patterns."""
     per, df = load_period(db, period, since=since, until=until, filters=filters)

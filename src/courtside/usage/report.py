@@ -39,7 +39,8 @@ class UsageReport:
                 "actions": [a.to_dict() for a in self.actions]}
 
 
-def build_report(db: Database, period: str | None = None, *, since=None, until=None,
+def build_report(db: Database, period: str | None = None, *,
+                 since: datetime | str | None = None, until: datetime | str | None = None,
                  filters: Mapping[str, str | None] | None = None,
                  thresholds: Thresholds | None = None, policy: Policy | None = None,
                  known_tools: Iterable[str] = (), known_formulas: Iterable[str] = (),
