@@ -319,8 +319,14 @@ async def test_games_survive_a_stop_and_start(tmp_path: Path, docs) -> None:
         after = again.game_boxscore(GAME)
         assert after["game"]["period"] == before["game"]["period"] >= 1
         assert after["game"]["home_pts"] == before["game"]["home_pts"]
-        assert {(e["kind"], e["id"]): e["values"] for e in after["entities"]} == \
-            {(e["kind"], e["id"]): e["values"] for e in before["entities"]}
+        values = {(e["kind"], e["id"]): e["values"] for e in after["entities"]}
+        # an unfinished game comes back stale: nothing feeds it until a source does
+        assert before["game"]["stale"] is False and after["game"]["stale"] is True
+        assert values.pop(("game", GAME))["STALE"] is True
+        assert values == {(e["kind"], e["id"]): e["values"] for e in before["entities"]
+                          if e["kind"] != "game"}
+        await again.ingest_snapshot(_box_at(docs, 320))
+        assert again.game_boxscore(GAME)["game"]["stale"] is False
     finally:
         await again.stop()
     fresh = svc.RealTimeCalculationService(data_dir=tmp_path, restore_games_hours=0)

@@ -8,12 +8,14 @@ and the recent ones restored when it starts (``courtside.storage.live``).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
 from courtside.live.engine import LiveEngine
+from courtside.live.retention import FINAL
 from courtside.live.state import GameState
 from courtside.model import CourtsideError, EntityRef
 
@@ -90,13 +92,18 @@ async def stored_boxscore(engine: LiveEngine, database: Any, game_id: str,
 
 async def restore_games(engine: LiveEngine, database: Any, hours: float | None) -> None:
     """Feed the games saved within ``hours`` (None: all, 0: none) back to the engine; a game
-    that cannot be read is logged and skipped."""
+    that cannot be read is logged and skipped. An unfinished game comes back stale: its
+    values are the last ones seen, and stay marked so until a source updates the game."""
     from courtside.storage.live import LiveGameStore
 
     if hours == 0:
         return
     within = None if hours is None else timedelta(hours=hours)
     for snapshot in await asyncio.to_thread(LiveGameStore(database).load, within):
+        if snapshot.status != FINAL:
+            # Nothing feeds it yet (the last run's replay or simulation may never come back):
+            # without the mark it would show as live and current forever.
+            snapshot = dataclasses.replace(snapshot, stale=True)
         try:
             await engine.apply_snapshot(snapshot)
         except CourtsideError as exc:  # one unreadable game must not stop the start
