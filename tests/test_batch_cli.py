@@ -164,3 +164,44 @@ def test_season_table_with_team_and_league_pace_matches_compute_and_bbr(cli, tmp
                                                         pl.col("MP") >= 500)
     assert both.height > 300
     assert ((both["PER"] - both["PER_right"]).abs() <= 0.3).mean() >= 0.98
+
+
+def test_ctrl_c_cancels_the_job_and_keeps_its_finished_chunks(tmp_path, boxscores):
+    """SIGINT to a real `courtside batch run`: the job ends CANCELLED (Polars used to raise
+    the KeyboardInterrupt inside the job's thread, which died and left the job FAILED)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from courtside.batch.jobs import JobManager
+    from courtside.model import BatchStatus
+
+    env = {**os.environ, "COURTSIDE_DATA_DIR": str(tmp_path / "data"),
+           "COURTSIDE_USAGE_TRACKING": "0"}
+    env.pop("COURTSIDE_DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "courtside", "batch", "run", str(boxscores), "-f", "TS_PCT",
+         *MAPS, "--batch-size", "20", "--no-progress"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    manager = JobManager(data_dir=tmp_path / "data", recover=False)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            jobs = manager.list()
+            if jobs and jobs[0].processed_rows > 0:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the job never started")
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+        job = manager.status(jobs[0].job_id)
+    finally:
+        proc.kill()
+        manager.close()
+    assert job.status is BatchStatus.CANCELLED, (job.error, stderr)
+    assert "Traceback" not in stderr
+    assert 0 < job.processed_rows < job.total_rows
+    assert f"courtside batch resume {job.job_id}" in stderr

@@ -30,7 +30,7 @@ from courtside.batch.inputs import BatchInput, QuerySource, check, resolve
 from courtside.batch.progress import ProgressCallback, Publish
 from courtside.batch.results import page, scan_errors, scan_results, write_frame
 from courtside.batch.rowerrors import Explainer
-from courtside.batch.runner import finish, run_chunks
+from courtside.batch.runner import CANCELLED, finish, run_chunks
 from courtside.batch.sizing import choose_batch_size, row_bytes
 from courtside.batch.sourceinput import ConfiguredSource, check_source, read_source_frame
 from courtside.config import default_data_dir
@@ -402,6 +402,9 @@ class JobManager:
                        batch_size=batch_size, cancel_event=cancel,
                        timeout_seconds=job.timeout_seconds, callbacks=callbacks,
                        publish=self.publish, started=started)
+        except KeyboardInterrupt:  # Ctrl-C while reading the input (see run_chunks)
+            cancel.set()
+            finish(self.store, job_id, None, failure=None, reason=CANCELLED)
         except CourtsideError as exc:
             finish(self.store, job_id, None, failure=str(exc))
         except Exception as exc:

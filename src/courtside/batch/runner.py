@@ -97,6 +97,11 @@ def run_chunks(store: JobStore, job_id: str, task: ChunkTask, chunks: Sequence[C
     failure: str | None = None
     try:
         executor.run(task, pending, batch_size, control)
+    except KeyboardInterrupt:
+        # Ctrl-C can surface here rather than in the main thread: Polars raises it in
+        # whichever thread runs a query. It is the cancel the main thread asks for too.
+        cancel_event.set()
+        control.reason = CANCELLED
     except ChunkFailed as exc:
         failure = str(exc)
     except Exception as exc:

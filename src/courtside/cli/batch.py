@@ -232,7 +232,8 @@ def resume(
     cluster: Annotated[str | None, typer.Option("--cluster", help="Dask scheduler address.")] = None,
     output: Annotated[str | None, typer.Option("--output", "-o",
                                       help="Write the whole results here when done.")] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    progress: Annotated[bool, typer.Option(
+        "--progress/--no-progress", help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Continue a failed or cancelled job from its last finished chunk."""
     _check_output(output)

@@ -34,6 +34,14 @@ app.add_typer(sync_app, name="sync")
 
 out = Console(soft_wrap=True)
 
+# Shared by `sync add` and `sync run` so both explain them the same way.
+DataTypes = Annotated[list[str] | None, typer.Option(
+    "--data-type", "-d", help="scoreboard, boxscore, playbyplay, gamelog (repeat).")]
+Settings = Annotated[list[str] | None, typer.Option(
+    "--set", "-s", help="A source setting, key=value; values that parse as JSON are read as "
+                        "JSON (repeat).")]
+ConfigJson = Annotated[str | None, typer.Option("--config", help="All settings as JSON.")]
+
 
 @contextmanager
 def _store(url: str | None) -> Iterator[Any]:
@@ -73,11 +81,9 @@ def add(
     frequency: Annotated[SyncFrequency, typer.Option(
         "--frequency", "-f", help="real_time adapts to the games' state.")] =
         SyncFrequency.REAL_TIME,
-    data_types: Annotated[list[str] | None, typer.Option(
-        "--data-type", "-d", help="scoreboard, boxscore, playbyplay, gamelog (repeat).")] = None,
-    settings: Annotated[list[str] | None, typer.Option(
-        "--set", "-s", help="A source setting, key=value (repeat).")] = None,
-    config: Annotated[str | None, typer.Option("--config", help="All settings as JSON.")] = None,
+    data_types: DataTypes = None,
+    settings: Settings = None,
+    config: ConfigJson = None,
     auto_start: Annotated[bool, typer.Option("--auto-start/--no-auto-start",
                                              help="Start with the service.")] = True,
     db: Db = None,
@@ -166,9 +172,9 @@ def run(
     name: Annotated[str | None, typer.Argument(help="A stored sync's name or id.")] = None,
     source_type: Annotated[DataSourceType | None, typer.Option(
         "--type", "-t", help="Run an unsaved definition of this kind instead.")] = None,
-    data_types: Annotated[list[str] | None, typer.Option("--data-type", "-d")] = None,
-    settings: Annotated[list[str] | None, typer.Option("--set", "-s")] = None,
-    config: Annotated[str | None, typer.Option("--config")] = None,
+    data_types: DataTypes = None,
+    settings: Settings = None,
+    config: ConfigJson = None,
     seconds: Annotated[float, typer.Option(
         "--for", help="Keep syncing for this many seconds (0: run once).")] = 0.0,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per update.")] = False,
