@@ -56,9 +56,9 @@ def replay(
 ) -> None:
     """Re-play a game's play-by-play and write the box score derived from its events.
 
-    One row per player who played: PLAYER_ID (the NBA personId), TEAM_ID, PLAYER_NAME and the
-    canonical stats (MIN in minutes). With --speed above 0 the scoring plays are printed to
-    stderr as they happen.
+    One row per player who played: GAME_ID, PLAYER_ID (the NBA personId), TEAM_ID,
+    TEAM_ABBREVIATION, PLAYER_NAME, STARTER, then the canonical stats (MIN in minutes). With
+    --speed above 0 the scoring plays are printed to stderr as they happen.
     """
     try:
         if (playbyplay is None) == (simulate is None):
