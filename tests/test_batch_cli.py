@@ -85,13 +85,35 @@ def test_bad_requests_exit_non_zero_with_the_reason(cli, tmp_path, boxscores):
     assert url.exit_code == 2 and "add --query" in url.stderr
     unknown_formula = cli("run", str(boxscores), "-f", "TS_PCTT")
     assert unknown_formula.exit_code == 2 and "TS_PCT" in unknown_formula.stderr
+    # The job API's input check, as REST's: refused before a job is made.
     missing = cli("run", str(tmp_path / "none.csv"), "-f", "TS_PCT", "--no-progress")
-    assert missing.exit_code == 1 and "does not exist" in missing.stderr
+    assert missing.exit_code == 2 and "does not exist" in missing.stderr
+    assert cli("list", "--json").stdout.strip() == ""
+    # Content is read by the job: a corrupt file makes a job that fails.
+    (tmp_path / "corrupt.parquet").write_text("not parquet")
+    corrupt = cli("run", str(tmp_path / "corrupt.parquet"), "-f", "TS_PCT", "--no-progress")
+    assert corrupt.exit_code == 1 and "cannot read" in corrupt.stderr, corrupt.output
     [failed] = [json.loads(x) for x in cli("list", "--json").stdout.splitlines()]
     assert failed["status"] == "failed"
     done = cli("cancel", failed["job_id"])
     assert done.exit_code == 2 and "already failed" in done.stderr
     assert cli("resume", failed["job_id"]).exit_code == 2
+
+
+def test_an_input_lacking_a_column_is_refused_before_a_job_is_made(cli, tmp_path):
+    table = tmp_path / "box.csv"
+    table.write_text("Player,PTS,FGA\na,10,8\nb,5,4\n")
+    refused = cli("run", str(table), "-f", "TS_PCT,USG_PCT", "--no-progress")
+    assert refused.exit_code == 2, refused.output
+    message = refused.stderr
+    assert "the totals need column(s) FTA, MIN, TOV, which the input lacks" in message
+    assert message.count("TS_PCT, USG_PCT") == 1, message  # the formulas named once
+    assert cli("list", "--json").stdout.strip() == ""  # no job was made
+    # A mapping or a context that supplies the column is taken into account, as in the job.
+    table.write_text("Player,PTS,FGA,FreeThrows\na,10,8,2\nb,5,4,0\n")
+    mapped = cli("run", str(table), "-f", "TS_PCT", "--map", "FreeThrows=FTA", "--no-progress")
+    assert mapped.exit_code == 0, mapped.output
+    assert cli("run", str(table), "-f", "TS_PCT", "--no-progress").exit_code == 2
 
 
 def test_an_output_that_cannot_be_written_is_refused_before_the_job_runs(cli, tmp_path):

@@ -139,7 +139,7 @@ def test_cli_batch_run_source_name(tmp_path, monkeypatch, part, expected) -> Non
     check_values(pl.read_parquet(out), expected)
 
     unknown = runner.invoke(app, ["batch", "run", "source:bx", "-f", "TS_PCT", "--no-progress"])
-    assert unknown.exit_code == 1  # the job ran and failed
+    assert unknown.exit_code == 2  # refused before a job is made, as REST does
     assert "no configured source 'bx'; configured sources: box." in unknown.stderr
     mixed = runner.invoke(app, ["batch", "run", "source:box", str(part), "-f", "TS_PCT"])
     assert mixed.exit_code == 2 and "is an input on its own" in mixed.stderr

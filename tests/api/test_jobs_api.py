@@ -228,6 +228,10 @@ def test_bad_requests_say_what_to_fix(http: httpx.Client, tmp_path: Path) -> Non
         submit(input={"query": {"url": db, "sql": "DELETE FROM box"}}), 400)
     assert "invalid database URL" in error_of(
         submit(input={"query": {"url": "not a url", "sql": "SELECT 1"}}), 400)
+    (tmp_path / "lacking.csv").write_text("PTS,FGA\n10,8\n")
+    message = error_of(submit(input={"path": str(tmp_path / "lacking.csv")}), 422)
+    assert "need FTA, which the input lacks" in message
+    assert "need FTA" in error_of(submit(input={"rows": [{"PTS": 1, "FGA": 1}]}), 422)
     message = error_of(submit(input={"source": "no-such-sync"}), 422)
     assert "no configured source 'no-such-sync'; configured sources:" in message
     # none of these made a job

@@ -169,7 +169,10 @@ def _context(prepared: Prepared, ids: Sequence[str],
         return build_context(prepared.rows, prepared.keys, prepared.catalog, ids,
                              _given(prepared, context))
     except DataError as exc:
-        raise DataError(f"{', '.join(ids)}: {exc}{prepared.hint()}") from None
+        # Some context errors already name the formulas (the totals' missing columns): once.
+        named = f"{', '.join(ids)}: "
+        message = str(exc) if str(exc).startswith(named) else f"{named}{exc}"
+        raise DataError(f"{message}{prepared.hint()}") from None
 
 
 def derive_context(data: Data, formulas: str | Iterable[str], *, preset: str | None = None,

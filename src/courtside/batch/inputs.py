@@ -299,9 +299,16 @@ def read_slice(part: Partition, offset: int, length: int) -> pl.DataFrame:
     return scan(part.path, part.fmt).slice(offset, length).collect()
 
 
-@functools.lru_cache(maxsize=64)
 def csv_schema(path: str) -> pl.Schema:
     """The schema Polars infers for a CSV file (the same for every chunk of it)."""
+    stat = os.stat(path)
+    # Keyed by the file's version too: a file rewritten in place (a long-running service,
+    # a user fixing a column) must not be read with its old columns.
+    return _csv_schema(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _csv_schema(path: str, mtime_ns: int, size: int) -> pl.Schema:
     return pl.scan_csv(path, infer_schema_length=CSV_INFER_ROWS).collect_schema()
 
 

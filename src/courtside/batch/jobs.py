@@ -23,6 +23,7 @@ import polars as pl
 import psutil
 
 from courtside.batch.chunks import ChunkTask, ComputeFn, plan_chunks
+from courtside.batch.columns import check_columns
 from courtside.batch.context import ContextFn, derive_context
 from courtside.batch.executors import EXECUTORS, make_executor, workers_for
 from courtside.batch.explain import FormulaExplainer
@@ -224,8 +225,9 @@ class JobManager:
 
         ``data``: a Polars/pandas frame (spilled to the job directory so it can be resumed),
         a path, folder or glob (or a list), a ``QuerySource``, or a ``ConfiguredSource``
-        (a stored sync, read once). ``check_input``: raise on a missing file, a bad query or
-        an unknown source now (see ``check_input``) instead of creating a job that fails. ``context``: a courtside
+        (a stored sync, read once). ``check_input``: raise on a missing file, a bad query,
+        an unknown source or a missing column now (see ``check_input``) instead of creating
+        a job that fails. ``context``: a courtside
         ``Context`` or constants such as ``{"LG_PACE": 99.2}``; ``team_context``: a table
         keyed by the team column with ``Pace`` and optionally team totals (as
         ``courtside compute --team-context``); both win over derived values.
@@ -238,7 +240,8 @@ class JobManager:
         if timeout_seconds is not None and timeout_seconds <= 0:
             raise ConfigError(f"timeout must be positive seconds, got {timeout_seconds}")
         if check_input:
-            self.check_input(data)
+            self.check_input(data, names, preset=preset, define=define, mapping=mapping,
+                             context=context, team_context=team_context)
         job_id = uuid.uuid4().hex[:16]
         job = BatchJob(
             job_id=job_id, formulas=names, input=_describe(data), executor=executor,
@@ -302,14 +305,23 @@ class JobManager:
             finish(self.store, job_id, None, failure=None, reason="cancelled")
         return self.store.get(job_id).job
 
-    def check_input(self, data: Any) -> None:
+    def check_input(self, data: Any, formulas: Sequence[str] | None = None, *,
+                    preset: str | None = None, define: Any = None, mapping: Any = None,
+                    context: Any = None, team_context: str | Path | None = None) -> None:
         """Cheap checks of an input before a job is made (files exist with a known type and
         are readable, a query is one SELECT on a valid URL, a configured source exists and
-        its settings are valid); the error says what to fix."""
+        its settings are valid); with ``formulas`` (ids), also that a frame's or files'
+        columns hold what they read, mapped and with the given context as the job would.
+        The error says what to fix."""
         if isinstance(data, ConfiguredSource):
             check_source(self.db, data)
-        else:
-            check(data)
+            return
+        check(data)
+        if formulas:
+            options = {"preset": preset, "mapping": mapping,
+                       "team_context": str(team_context) if team_context else None}
+            check_columns(data, formulas, preset=preset, define=define, mapping=mapping,
+                          context=_given_context(options, context))
 
     def wait(self, job_id: str, timeout: float | None = None) -> BatchJob:
         """Block until a job started in the background by this manager ends."""

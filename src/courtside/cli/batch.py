@@ -213,7 +213,7 @@ def run(
                               preset=preset, define=define or None, mapping=mapping or None,
                               team_context=team_context,
                               context={"LG_PACE": league_pace} if league_pace else None,
-                              progress_callback=callback, wait=False)
+                              progress_callback=callback, wait=False, check_input=True)
 
     try:
         job = _follow(manager, start, progress)
