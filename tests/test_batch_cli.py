@@ -227,3 +227,34 @@ def test_ctrl_c_cancels_the_job_and_keeps_its_finished_chunks(tmp_path, boxscore
     assert "Traceback" not in stderr
     assert 0 < job.processed_rows < job.total_rows
     assert f"courtside batch resume {job.job_id}" in stderr
+
+
+@pytest.mark.parametrize("errors", [False, True])
+def test_results_into_a_reader_that_stops_early_end_quietly(tmp_path, errors):
+    """`courtside batch results ID | head`: the reader closes the pipe after one line; the
+    command stops as Unix tools do (status 141, no "Broken pipe" message, no traceback)."""
+    import os
+    import subprocess
+    import sys
+
+    from courtside.batch.jobs import JobManager
+
+    rows = 200_000  # megabytes of CSV: far more than a pipe holds
+    frame = pl.DataFrame({"PTS": [i % 40 for i in range(rows)],
+                          "FGA": [i % 20 for i in range(rows)], "FTA": [0] * rows})
+    manager = JobManager(data_dir=tmp_path / "data")
+    job = manager.submit(frame, ["TS_PCT"])
+    manager.close()
+    env = {**os.environ, "COURTSIDE_DATA_DIR": str(tmp_path / "data"),
+           "COURTSIDE_USAGE_TRACKING": "0"}
+    env.pop("COURTSIDE_DATABASE_URL", None)
+    command = [sys.executable, "-m", "courtside", "batch", "results", job.job_id]
+    proc = subprocess.Popen([*command, *(["--errors"] if errors else [])], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # what `head -1` does after its line
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, stderr
+    assert first.startswith(b"row_index,")
+    assert stderr == ""

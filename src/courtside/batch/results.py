@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import sys
 from pathlib import Path
@@ -82,7 +83,7 @@ def write_frame(frame: pl.LazyFrame | pl.DataFrame, target: str | Path) -> None:
     """
     lazy = frame.lazy()
     if str(target) == "-":
-        lazy.collect().write_csv(sys.stdout)
+        _stdout_csv(lazy)
         return
     check_target(target)
     path = Path(target)
@@ -95,3 +96,29 @@ def write_frame(frame: pl.LazyFrame | pl.DataFrame, target: str | Path) -> None:
         lazy.sink_ndjson(path)
     else:
         lazy.collect().write_json(path)
+
+
+def _stdout_csv(lazy: pl.LazyFrame, batch_rows: int = 50_000) -> None:
+    """CSV on stdout in batches: bounded memory, and a reader that stops early (``| head``)
+    raises BrokenPipeError here, from Python's own write, for the caller to end quietly."""
+    sys.stdout.flush()  # anything printed before goes first
+    out = sys.stdout.buffer
+    header = True
+    for batch in lazy.collect_batches(chunk_size=batch_rows):
+        buf = io.BytesIO()
+        batch.write_csv(buf, include_header=header)
+        header = False
+        _write_all(out, buf.getvalue())
+    if header:  # no rows: the header alone
+        buf = io.BytesIO()
+        lazy.limit(0).collect().write_csv(buf)
+        _write_all(out, buf.getvalue())
+    out.flush()
+
+
+def _write_all(out: Any, data: bytes) -> None:
+    # A pipe whose reader left takes part of a large write without an error (the count
+    # says so); writing the rest is what raises BrokenPipeError.
+    view = memoryview(data)
+    while view:
+        view = view[out.write(view):]

@@ -7,10 +7,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -62,6 +65,16 @@ def _check_output(output: str | None) -> None:
             check_target(output)
         except CourtsideError as exc:
             fail(str(exc))
+
+
+def _stdout_closed() -> NoReturn:
+    """The reader of stdout went away (``| head``): stop quietly, as Unix tools do, with
+    their status (128 + SIGPIPE)."""
+    # Python flushes stdout at exit and would complain again: point it at /dev/null (unless
+    # stdout is no real file, a test's capture: then nothing reaches a closed pipe).
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise typer.Exit(128 + 13)
 
 
 def _rate(event: ProgressEvent | None) -> str:
@@ -130,6 +143,9 @@ def _finish(manager: JobManager, job: BatchJob, output: str | None) -> None:
     if output and job.processed_rows:
         try:
             manager.write_results(job.job_id, output)
+        except BrokenPipeError:
+            manager.close()
+            _stdout_closed()
         except (CourtsideError, OSError) as exc:  # e.g. the disk filled up meanwhile
             manager.close()
             fail(f"{exc}; the results stay with the job: courtside batch results "
@@ -321,6 +337,8 @@ def results(
         job = manager.status(job_id)
         frame = manager.errors(job_id, lazy=True) if errors else manager.results(job_id, lazy=True)
         write_frame(frame, output)
+    except BrokenPipeError:
+        _stdout_closed()
     except (CourtsideError, OSError) as exc:
         fail(str(exc))
     finally:
