@@ -66,7 +66,8 @@ def test_a_file_system_sync_as_input_equals_compute_on_its_file(manager, part, e
     assert (job.total_rows, job.chunks_total) == (3_000, 3)
     results = manager.results(job.job_id)
     check_values(results, expected)
-    assert results["_key"][0] == "part.csv:row0"  # where each row came from
+    # The file's columns and the formulas: no internal _key/_data_time provenance columns.
+    assert results.columns == ["row_index", *expected.columns]
     # the rows were spilled with the job: a resume reads the same rows, not the source again
     part_input = manager.job_dir(job.job_id) / "input" / "input.parquet"
     assert pl.read_parquet(part_input).height == 3_000

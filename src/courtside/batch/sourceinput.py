@@ -20,8 +20,11 @@ __all__ = ["PREFIX", "ConfiguredSource", "check_source", "parse_source", "read_s
 
 PREFIX = "source:"
 
-# Provenance columns every source row carries that say nothing per row in a batch.
-_DROPPED = ("_source", "_fetched_at", "_stale")
+# Provenance columns every source row carries that say nothing per row in a batch: _key
+# joins the row's id columns (kept as they are) or is its position (row_index says it);
+# _data_time is the sync's data-time column (kept as it is) or the fetch's file time or
+# feed timestamp, provenance of the read like _fetched_at.
+_DROPPED = ("_key", "_source", "_fetched_at", "_data_time", "_stale")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +71,7 @@ def read_source_frame(db: Database, ref: ConfiguredSource) -> tuple[pl.DataFrame
     """The source's current records as a frame, and a description of what was read.
 
     Tabular rows come as the source gives them (mapped to canonical names by the sync's
-    ``mapping``, with ``_key`` and ``_data_time``); box scores (live feeds, replays,
+    ``mapping``; no provenance columns); box scores (live feeds, replays,
     liveData files) as one row per player. Rows the source's validation held back are not
     in the frame; the description counts them.
     """
