@@ -441,3 +441,38 @@ async def test_async_variant_runs_in_a_thread(season, expected) -> None:
     assert result.complete and result.job.chunks_total == 3
     assert_frame_equal(result.results.select("TS_PCT"), expected.select("TS_PCT"),
                        check_exact=True)
+
+
+PARALLEL_SCRIPT = """\
+from courtside.batch.process import run_batch
+
+{guard}out = run_batch(["a.csv", "b.csv"], ["TS_PCT"], executor="parallel", workers=2,
+{indent}                batch_size=1_000)
+{indent}print("rows", out.results.height)
+"""
+
+
+@pytest.mark.parametrize("guarded", [False, True])
+def test_a_parallel_run_batch_script_without_a_main_guard_says_to_add_one(tmp_path,
+                                                                          guarded) -> None:
+    """A real script run by Python: the spawned workers import it again, and an unguarded
+    run_batch used to fail with a bare BrokenProcessPool."""
+    for name in ("a.csv", "b.csv"):
+        pl.DataFrame({"PTS": range(4_000), "FGA": [10] * 4_000, "FTA": [2] * 4_000}).write_csv(
+            tmp_path / name)
+    guard, indent = ('if __name__ == "__main__":\n    ', "    ") if guarded else ("", "")
+    (tmp_path / "job.py").write_text(PARALLEL_SCRIPT.format(guard=guard, indent=indent))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).parent), str(Path(__file__).parents[1] / "src")])}
+    env.pop("COURTSIDE_DATABASE_URL", None)
+    done = subprocess.run([sys.executable, "job.py"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=180)
+    if guarded:
+        assert done.returncode == 0 and done.stdout == "rows 8000\n", done.stderr
+        return
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]  # the script's own error, not a worker's
+    assert last.startswith("courtside.model."), done.stderr[-3000:]
+    assert 'under `if __name__ == "__main__":`' in last
+    assert "'spawn' method, which imports the main script again" in last
+    assert str(tmp_path / "job.py") in last

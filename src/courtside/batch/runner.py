@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from courtside.batch.chunks import ChunkFailed, ChunkResult, ChunkSpec, ChunkTask
 from courtside.batch.executors import Executor
 from courtside.batch.progress import ProgressCallback, ProgressTracker, Publish
-from courtside.model import BatchJob, BatchStatus, utcnow
+from courtside.model import BatchJob, BatchStatus, CourtsideError, utcnow
 from courtside.storage.jobs import JobStore
 
 CANCELLED = "cancelled"
@@ -102,7 +102,7 @@ def run_chunks(store: JobStore, job_id: str, task: ChunkTask, chunks: Sequence[C
         # whichever thread runs a query. It is the cancel the main thread asks for too.
         cancel_event.set()
         control.reason = CANCELLED
-    except ChunkFailed as exc:
+    except (ChunkFailed, CourtsideError) as exc:  # messages that say what to fix
         failure = str(exc)
     except Exception as exc:
         failure = f"{type(exc).__name__}: {exc}"

@@ -68,7 +68,9 @@ def drive_futures(task: ChunkTask, chunks: Sequence[ChunkSpec], control: RunCont
             try:
                 result = future.result()
             except Exception as exc:
-                failure = failure or chunk_error(task, spec, exc)
+                if failure is None:
+                    failure = chunk_error(task, spec, exc)
+                    failure.__cause__ = exc  # executors tell a broken pool from a bad chunk
                 continue
             control.chunk_done(result)
         if failure is not None or (not stopping and control.stop_reason() is not None):

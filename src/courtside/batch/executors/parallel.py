@@ -10,12 +10,20 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import sys
 from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
-from courtside.batch.chunks import ChunkResult, ChunkSpec, ChunkTask
+from courtside.batch.chunks import ChunkFailed, ChunkResult, ChunkSpec, ChunkTask
 from courtside.batch.executors.base import RunControl, drive_futures
 from courtside.batch.inputs import Partition
+from courtside.model import ConfigError
+
+GUARD = ('put the code that runs the batch under `if __name__ == "__main__":`. The parallel '
+         "executor's worker processes are started with multiprocessing's 'spawn' method, "
+         "which imports the main script again in each of them, so an unguarded call starts "
+         "the job again inside every worker instead of computing its chunks")
 
 
 def _run_chunk(task: ChunkTask, spec: ChunkSpec) -> ChunkResult:
@@ -62,11 +70,44 @@ class ParallelExecutor:
                 drive_futures(task, chunks, control, lambda s: pool.submit(_run_chunk, task, s),
                               max_in_flight=self.workers * 2)
             return
+        if getattr(multiprocessing.current_process(), "_inheriting", False):
+            # A worker importing an unguarded script (multiprocessing's own flag for it).
+            raise ConfigError(f"a parallel batch job was started while a worker process "
+                              f"imported the main script: {GUARD}")
         shipped = files_only(task)
         # spawn, not fork: Polars' thread pool does not survive a fork.
         context = multiprocessing.get_context("spawn")
         workers = min(self.workers, len(chunks))
-        with cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_install,
-                                    initargs=(shipped,)) as pool:
-            drive_futures(task, chunks, control, lambda s: pool.submit(_run_installed, s),
-                          max_in_flight=workers * 2)
+        try:
+            with cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_install,
+                                        initargs=(shipped,)) as pool:
+                drive_futures(task, chunks, control, lambda s: pool.submit(_run_installed, s),
+                              max_in_flight=workers * 2)
+        except BrokenProcessPool as exc:  # raised by a submit once the pool broke
+            raise ConfigError(broken_pool_message()) from exc
+        except ChunkFailed as exc:  # a chunk's future failed because the pool broke
+            if isinstance(exc.__cause__, BrokenProcessPool):
+                raise ConfigError(broken_pool_message()) from exc
+            raise
+
+
+def _main_is_a_script() -> bool:
+    """Whether spawned workers import the main module again (a script or ``python -m
+    module``; not an interactive session, ``-c``, nor a package's ``__main__``)."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name.endswith("__main__"):
+        return False
+    return getattr(main, "__file__", None) is not None
+
+
+def broken_pool_message() -> str:
+    """Why the worker processes of a parallel job ended abruptly, and what to do."""
+    other = ("a worker process was killed (out of memory?): try fewer workers "
+             "(--workers) or smaller chunks (--batch-size)")
+    if _main_is_a_script():
+        script = getattr(sys.modules["__main__"], "__file__", "the script")
+        return (f"the parallel executor's worker processes ended abruptly (BrokenProcessPool)."
+                f" When running it from a script ({script}), {GUARD}. Otherwise {other}")
+    return (f"the parallel executor's worker processes ended abruptly (BrokenProcessPool): "
+            f"{other}")
