@@ -195,6 +195,36 @@ def test_per_100_possessions_by_hand() -> None:
     assert out["PTS_PER100"][0] == pytest.approx(per36 / 36 * 100 * (48 / 5) / team_poss)
 
 
+def test_ortg_of_a_player_without_free_throws_by_hand() -> None:
+    """b2 took no free throws: the spec's FT_Part divides 0 by 0; the catalog counts it as 0
+    (as Basketball-Reference rates such players) and the rest is formulas.md step by step."""
+    out = compute(game_rows(), ["ORTG", "FT_PART", "FTXPOSS", "TOTPOSS", "PPROD"])
+    b2 = out.row(3, named=True)
+    assert b2["FT_PART"] == 0 and b2["FTXPOSS"] == 0
+    # b2: MIN 20 PTS 12 FGM 5 FGA 9 FG3M 2 FTM 0 FTA 0 OREB 2 AST 2 TOV 0.
+    # BBB: MIN 48 PTS 27 FGM 11 FGA 23 FG3M 3 FTM 2 FTA 3 OREB 2 AST 8 TOV 3; AAA DREB 7.
+    share = 20 / (48 / 5)
+    q_ast = share * (1.14 * ((8 - 2) / 11)) + (
+        ((8 / 48) * 20 * 5 - 2) / ((11 / 48) * 20 * 5 - 5)) * (1 - share)
+    fg_part = 5 * (1 - 0.5 * ((12 - 0) / (2 * 9)) * q_ast)
+    ast_part = 0.5 * (((27 - 2) - (12 - 0)) / (2 * (23 - 9))) * 2
+    team_scoring = 11 + (1 - (1 - 2 / 3) ** 2) * 3 * 0.4
+    team_orb = 2 / (2 + 7)
+    team_play = team_scoring / (23 + 3 * 0.4 + 3)
+    orb_weight = ((1 - team_orb) * team_play) / (
+        (1 - team_orb) * team_play + team_orb * (1 - team_play))
+    orb_part = 2 * orb_weight * team_play
+    keep = 1 - (2 / team_scoring) * orb_weight * team_play
+    sc_poss = (fg_part + ast_part + 0) * keep + orb_part
+    tot_poss = sc_poss + (9 - 5) * (1 - 1.07 * team_orb) + 0 + 0
+    pprod_fg = 2 * (5 + 0.5 * 2) * (1 - 0.5 * ((12 - 0) / (2 * 9)) * q_ast)
+    pprod_ast = 2 * ((11 - 5 + 0.5 * (3 - 2)) / (11 - 5)) * ast_part
+    pprod = (pprod_fg + pprod_ast + 0) * keep + orb_part * (27 / team_scoring)
+    assert b2["TOTPOSS"] == pytest.approx(tot_poss)
+    assert b2["PPROD"] == pytest.approx(pprod)
+    assert b2["ORTG"] == pytest.approx(100 * pprod / tot_poss)
+
+
 def test_team_context_table_maps_pace_totals_and_opponents() -> None:
     from courtside.sources.presets import team_context_table
 

@@ -392,9 +392,14 @@ COMPOSITE: tuple[Formula, ...] = (*_TEAM, *_OFFENSE, *_DEFENSE, *_WIN_SHARES, *_
 COMPOSITE_STEPS: tuple[ContextStep, ...] = tuple(_BPM_STEPS)
 
 _ROWS = "2018-19, the 381 player-team rows with at least 500 minutes"
+_ZERO_ATTEMPTS = ("No attempts, no division: a field goal part with FGA = 0, or a free throw "
+                  "part with FTA = 0 (the player's, the team's or the opponents'), is 0, where "
+                  "the spec's text divides 0 by 0 (null). Basketball-Reference rates players "
+                  "who took no free throws, so ORtg, DRtg and Win Shares stay defined.")
 _LEAD = ("Basketball-Reference adds 0.35/2 x the team's average lead, measured from "
          "play-by-play, which box scores and game logs lack: AVG_LEAD is estimated as half the "
-         "average final margin unless supplied. ")
+         "average final margin unless supplied (added, as Basketball-Reference does; the "
+         "spec's text subtracts it, see BPM_TEAM_RATING). ")
 
 DEVIATIONS: dict[str, str] = {
     "POSS": "2018-19 from the NBA game log: 29 of 30 teams' pace within 0.05 of "
@@ -407,11 +412,6 @@ DEVIATIONS: dict[str, str] = {
                  "low (see POSS).",
     "TEAM_DRTG": "2018-19: 29 of 30 teams within 0.05 of Basketball-Reference, Boston 0.52 "
                  "low (see POSS).",
-    "ORTG": f"{_ROWS}: Basketball-Reference's player ORtg is not in the test data; the ORtg "
-            "implied by its published OWS (and our TotPoss) is within 2 for at least 95% of "
-            "rows.",
-    "DRTG": f"{_ROWS}: the DRtg implied by Basketball-Reference's published DWS is within 2 "
-            "for at least 95% of rows.",
     "OWS": f"{_ROWS}: mean absolute error 0.02, every row within 0.3 (max 0.05: rounding).",
     "DWS": f"{_ROWS}: mean absolute error 0.03, every row within 0.3 (max 0.20, a Boston "
            "player: see POSS).",
@@ -424,6 +424,27 @@ DEVIATIONS: dict[str, str] = {
     "DBPM": f"{_ROWS}: mean absolute error 0.14, every row within 1.0 (max 0.61).",
     "VORP": f"{_ROWS}: mean absolute error 0.08, 99.2% within 0.3 (max 0.34). {_LEAD}"
             "With AVG_LEAD = 0: 0.08, 98.7% within 0.3.",
+    "BPM_TEAM_RATING": "The lead bonus is added, as in Myers' BPM 2.0 spreadsheet that "
+                       "Basketball-Reference uses (teams ahead coast, so their net rating "
+                       "understates them); the project's spec text reads '-0.35/2 x average "
+                       "lead'. Subtracting it instead moves BPM away from Basketball-Reference "
+                       f"({_ROWS}: mean absolute error 0.28 against 0.23).",
+    "OBPM_TEAM_RATING": "Not in the project's spec, which names only BPM's team adjustment; "
+                        "from Myers' BPM 2.0: the team's ORtg minus the league's, plus the "
+                        "same lead bonus as BPM_TEAM_RATING (added, not subtracted).",
+    "FOUR_FACTORS": "The spec lists the factors and their weights only. Turnovers enter as a "
+                    "fraction (FF_TOV_PCT, not the 0-100 TOV_PCT) so the four are on one "
+                    "scale, and with a minus sign: more turnovers is worse.",
+    "FF_TOV_PCT": "A fraction (0.124), unlike TOV_PCT (12.4): the four factors share one "
+                  "scale.",
+    **{fid: _ZERO_ATTEMPTS for fid in ("FG_PART", "PPROD_FG_PART", "FT_PART", "FTXPOSS",
+                                       "TEAM_SCORING_POSS", "STOPS2", "D_PTS_PER_SCPOSS")},
+    "ORTG": f"{_ROWS}: Basketball-Reference's player ORtg is not in the test data; the ORtg "
+            "implied by its published OWS (and our TotPoss) is within 2 for at least 95% of "
+            f"rows. {_ZERO_ATTEMPTS}",
+    "DRTG": f"{_ROWS}: the DRtg implied by Basketball-Reference's published DWS is within 2 "
+            f"for at least 95% of rows. {_ZERO_ATTEMPTS}",
 }
-"""Measured differences from Basketball-Reference, by formula id (shown in docs/formulas.md;
-the 2018-19 tests check the BPM numbers stay the measured ones)."""
+"""Measured differences from Basketball-Reference, and deliberate departures from the text of
+the project's formula spec (Basketball-Reference's practice), by formula id (shown in
+docs/formulas.md; the 2018-19 tests check the BPM numbers stay the measured ones)."""

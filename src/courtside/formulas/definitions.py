@@ -118,7 +118,8 @@ _CONTEXT = [
 
 _PER = [
     _f("PER_FACTOR", "(2/3) - (0.5*(LG_AST/LG_FGM)) / (2*(LG_FGM/LG_FTM))",
-       "PER step: the league's value of a made field goal, net of assists.", unit="number",
+       "PER step: the league factor that sets how much of an assisted field goal's credit "
+       "the scorer gives up to the passer.", unit="number",
        kind="step", citation=BBR_PER),
     _f("VOP", "LG_PTS / (LG_FGA - LG_OREB + LG_TOV + 0.44*LG_FTA)",
        "PER step: the league's value of a possession.", unit="number", kind="step",
