@@ -21,6 +21,13 @@ def ot_files(shared_data: Path) -> tuple[Path, Path]:
     return folder / f"playbyplay_{OT_GAME}.json", folder / f"boxscore_{OT_GAME}.json"
 
 
+async def _until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll ``condition`` on the loop until it holds (no fixed sleep: the machine may be busy)."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.005)
+
+
 def _tiny_game(gap: float, count: int) -> dict:
     """A hand-made play-by-play: ``count`` free throws ``gap`` seconds apart (timeActual)."""
     actions = [{"actionNumber": 1, "orderNumber": 10000, "period": 1, "clock": "PT12M00.00S",
@@ -87,7 +94,7 @@ async def test_cancelling_leaves_no_task(ot_files) -> None:
             seen.append(event.index)
 
     task = asyncio.create_task(consume())
-    await asyncio.sleep(0.05)
+    await _until(lambda: seen)  # the first event, then minutes of real-time pause
     assert seen[:1] == [0]
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -104,7 +111,7 @@ async def test_stop_ends_a_long_pause_at_once(ot_files) -> None:
             got.append(event)
 
     task = asyncio.create_task(consume())
-    await asyncio.sleep(0.05)
+    await _until(lambda: got)  # the pre-game record is out: the source now waits
     start = time.perf_counter()
     source.stop()
     await asyncio.wait_for(task, 1.0)

@@ -446,11 +446,13 @@ async def test_usage_flushes_from_async_code_run_off_the_event_loop(service) -> 
     service.usage.flush = observed_flush
     await service.calculate("TS_PCT", {"PTS": 10, "FGA": 8, "FTA": 2})
     task = service.watch_usage_alerts(0.05)
-    await asyncio.sleep(0.3)
+    async with asyncio.timeout(10):  # the watcher's flushes (polled, not slept)
+        while len(flushed_on) < 2:
+            await asyncio.sleep(0.01)
     assert not task.done()
     db = await service.ausage_database()
     assert db is service.database
-    assert len(flushed_on) >= 2
+    assert len(flushed_on) >= 3  # and ausage_database's own
     assert threading.get_ident() not in flushed_on  # the loop never waits on the database
     # the synchronous API still flushes where it is called (here: a worker thread)
     assert await asyncio.to_thread(service.usage_database) is service.database

@@ -121,10 +121,14 @@ async def test_replay_source_moves_with_the_clock(shared_data):
         first = (await src.fetch()).snapshots[0]
         import asyncio
 
-        await asyncio.sleep(0.3)
-        later = (await src.fetch()).snapshots[0]
+        points = sum(t.stats["PTS"] for t in first.teams)
+        later = first
+        async with asyncio.timeout(10):  # poll: at 2000x, points come within a fraction of a second
+            while sum(t.stats["PTS"] for t in later.teams) <= points:
+                await asyncio.sleep(0.02)
+                later = (await src.fetch()).snapshots[0]
     assert first.status == 2 and first.period == 1
-    assert sum(t.stats["PTS"] for t in later.teams) > sum(t.stats["PTS"] for t in first.teams)
+    assert sum(t.stats["PTS"] for t in later.teams) > points
 
 
 def test_read_source_is_one_call(tmp_path, shared_data):

@@ -30,6 +30,13 @@ from courtside.sources.retry import RetryPolicy
 FAST = RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.005)
 
 
+async def until_half_open(breaker: CircuitBreaker, timeout: float = 5.0) -> None:
+    """Poll the breaker until its reset timeout has passed (no fixed sleep)."""
+    async with asyncio.timeout(timeout):
+        while breaker.state is not BreakerState.HALF_OPEN:
+            await asyncio.sleep(0.01)
+
+
 def fetcher(base: str, **kw) -> HttpFetcher:
     kw.setdefault("retry", FAST)
     return HttpFetcher(HttpConfig(base_url=base, **kw))
@@ -147,7 +154,7 @@ async def test_circuit_opens_fails_fast_then_recovers_half_open(scripted):
         with pytest.raises(CircuitOpenError, match="open after 2 consecutive failures"):
             await f.get("/x")
         assert len(script.requests) == 2  # the open breaker sent nothing
-        await asyncio.sleep(0.25)
+        await until_half_open(f.breaker(f.url("/x")))
         got = await f.get("/x")  # half-open trial, served by the default 200
         assert got.data == {"ok": True}
         assert f.breaker(f.url("/x")).state is BreakerState.CLOSED
@@ -227,7 +234,7 @@ async def test_a_cancelled_half_open_trial_does_not_wedge_the_breaker(scripted):
                        reset_timeout=0.05) as f:
         with pytest.raises(HTTPStatusError):
             await f.get("/x")
-        await asyncio.sleep(0.06)
+        await until_half_open(f.breaker(f.url("/x")))
         with pytest.raises(TimeoutError):
             async with asyncio.timeout(0.1):
                 await f.get("/x")

@@ -132,7 +132,9 @@ async def test_continuous_evaluation_publishes_to_an_async_callback(db, receiver
     ev = AlertEvaluator(db, webhook_urls=[url], callbacks=[publish_alerts_topic])
     ev.start(interval=0.05)
     try:
-        await asyncio.sleep(0.2)
+        async with asyncio.timeout(10):  # a few evaluations have run (polled, not slept)
+            while ev.evaluations < 3:
+                await asyncio.sleep(0.01)
         assert published.empty()  # nothing has failed yet
         calls(db, 2, errors=1, end=datetime.now(UTC), spacing=1)
         alert = await asyncio.wait_for(published.get(), timeout=5)
