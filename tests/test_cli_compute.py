@@ -67,7 +67,12 @@ def test_compute_team_level(runner: CliRunner, games: Path) -> None:
     result = runner.invoke(app, ["compute", str(games), "--level", "team", "--formulas",
                                  "TS_PCT", "-o", "-"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[1].startswith("G1,AAA,")
+    lines = result.stdout.splitlines()
+    assert lines[0] == "GAME_ID,TEAM_ABBREVIATION,TS_PCT"
+    teams = {line.split(",")[1]: float(line.split(",")[2]) for line in lines[1:]}
+    # by hand from the players' sums: AAA 30 PTS, 25 FGA, 6 FTA; BBB 27 PTS, 23 FGA, 3 FTA
+    assert teams == pytest.approx({"AAA": 30 / (2 * (25 + 0.44 * 6)),
+                                   "BBB": 27 / (2 * (23 + 0.44 * 3))})
 
 
 def test_compute_errors_are_clear(runner: CliRunner, games: Path) -> None:

@@ -161,7 +161,9 @@ def test_map_and_clear_errors() -> None:
     with pytest.raises(DataError, match=r"TS_PCT need PTS.*--map"):
         compute(frame, ["TS_PCT"])
     out = compute(frame, ["TS_PCT"], mapping=["Points=PTS"])
-    assert "Points" not in out.columns and out["TS_PCT"][0] is not None
+    assert "Points" not in out.columns
+    # the mapped column is read as PTS: a1's 20 points on 15 FGA, 2 FTA (by hand)
+    assert out["TS_PCT"][0] == pytest.approx(20 / (2 * (15 + 0.44 * 2)))
     with pytest.raises(ConfigError, match="not a canonical stat"):
         compute(frame, ["TS_PCT"], mapping=["Points=POINTS"])
     with pytest.raises(DataError, match=r"opponent totals.*game column"):

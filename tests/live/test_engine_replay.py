@@ -182,8 +182,9 @@ async def test_replay_ends_equal_to_compute_and_topics_have_no_gaps(docs, league
 def _small_game(game_id: str) -> GameSnapshot:
     teams = [StatLine("team", tid, tid, tid, {"PTS": 10.0, "FGA": 9.0, "FTA": 2.0})
              for tid in ("1", "2")]
-    players = [StatLine("player", f"{game_id}-{tid}", tid, "P", {"PTS": 5.0, "FGA": 4.0,
-                                                              "FTA": 1.0, "MIN": 10.0})
+    players = [StatLine("player", f"{game_id}-{tid}", tid, "P",
+                        {"PTS": 5.0, "FGM": 2.0, "FG3M": 1.0, "FGA": 4.0, "FTA": 1.0,
+                         "MIN": 10.0})
                for tid in ("1", "2")]
     return GameSnapshot(game_id=game_id, status=2, period=1, clock="PT10M00.00S",
                         home_team_id="1", away_team_id="2", teams=teams, players=players)
@@ -201,9 +202,13 @@ async def test_redefining_formulas_while_a_new_game_arrives(league) -> None:
     redefine = asyncio.create_task(engine.set_formulas(
         live_formulas(catalog, provided=league, only=["TS_PCT", "EFG_PCT"])))
     await asyncio.sleep(0.01)
+    assert not redefine.done()  # it waits on g1's lock (no thread involved: one loop turn)
     await engine.apply_snapshot(_small_game("g2"))  # a new game while set_formulas waits
     lock.release()
     await asyncio.wait_for(redefine, 5)
     for game in ("g1", "g2"):
         values = engine.game(game).entity_values("player", f"{game}-1")
-        assert values is not None and "EFG_PCT" in values
+        assert values is not None
+        # by hand: eFG% = (2 + 0.5 * 1) / 4, TS% = 5 / (2 * (4 + 0.44 * 1))
+        assert values["EFG_PCT"] == pytest.approx(0.625)
+        assert values["TS_PCT"] == pytest.approx(5 / 8.88)

@@ -88,8 +88,11 @@ def test_each_fault_is_served_count_times(fake_nba, kind, check):
 
 def test_timeout_fault_holds_the_answer(fake_nba):
     fake_nba.fault("timeout", count=1, delay=1.0)
+    url = f"{fake_nba.url}{LIVE}/boxscore/boxscore_{GAME}.json"
     with pytest.raises(httpx.ReadTimeout):
-        httpx.get(f"{fake_nba.url}{LIVE}/boxscore/boxscore_{GAME}.json", timeout=0.2)
+        httpx.get(url, timeout=0.2)
+    after = httpx.get(url, timeout=5)  # count=1: the next request is answered at once
+    assert after.status_code == 200 and after.json()["game"]["gameId"] == GAME
 
 
 def test_bad_fault_request_is_rejected(fake_nba):

@@ -93,6 +93,8 @@ def test_sync_resources_are_kept_beyond_the_top_list(db):
 
 def test_dashboard_tool(db):
     out = tools.create_usage_dashboard("/v1/usage/dashboard.json", refresh_seconds=5)
-    assert '"dataUrl": "/v1/usage/dashboard.json"' in out["html"]
+    assert (out["data_url"], out["refresh_seconds"]) == ("/v1/usage/dashboard.json", 5)
+    # the page's own configuration: where to read and how often (5 s in milliseconds)
+    assert 'const CONFIG = {"dataUrl": "/v1/usage/dashboard.json", "refreshMs": 5000};' in out["html"]
     with pytest.raises(ConfigError, match="data_url is required"):
         tools.create_usage_dashboard("")
