@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 
 import psutil
 import pytest
@@ -129,7 +130,16 @@ async def test_a_thousand_faults_leak_no_task_socket_or_file(fake_nba):
         for sync in syncs:
             await sched.run_once(sync.sync_id)
             assert sched.health(sync.sync_id).state is HealthState.OK
-        await asyncio.sleep(0.4)  # let the server finish the last held answers
+
+        def settled() -> bool:
+            return (len(asyncio.all_tasks()) == tasks_before
+                    and process.num_fds() <= fds_before + 1
+                    and len(process.net_connections(kind="tcp")) <= sockets_before + 1)
+
+        # the server finishes its last held answers: poll (bounded) instead of a fixed sleep
+        deadline = time.monotonic() + 5
+        while not settled() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
         assert len(asyncio.all_tasks()) == tasks_before
         assert process.num_fds() <= fds_before + 1
         assert len(process.net_connections(kind="tcp")) <= sockets_before + 1
