@@ -177,6 +177,20 @@ def test_an_unconvertible_pandas_frame_gives_computes_clear_error(manager) -> No
     assert "cannot convert the pandas frame" in job.error and "'ten'" in job.error
 
 
+def test_a_pandas_frame_is_checked_by_its_columns_before_a_job_is_made(manager) -> None:
+    import pandas as pd
+
+    lacking = pd.DataFrame({"PTS": [30, 12], "FGA": [20, 10]})
+    with pytest.raises(DataError, match="need FTA, which the input lacks"):
+        manager.submit(lacking, ["TS_PCT"], mapping=None, check_input=True)
+    assert manager.list() == []  # refused: no job was made
+    job = manager.submit(lacking.assign(FTA=[5, 0]), ["TS_PCT"], mapping=None,
+                         check_input=True)
+    assert job.status is BatchStatus.COMPLETED
+    assert manager.results(job.job_id)["TS_PCT"].to_list() == pytest.approx(
+        [30 / (2 * (20 + 0.44 * 5)), 12 / 20])
+
+
 def test_job_data_dir_defaults_like_the_service(tmp_path, monkeypatch) -> None:
     # An empty COURTSIDE_DATA_DIR means unset (the service's reading), not the current folder.
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

@@ -13,18 +13,20 @@ from typing import Any
 
 import polars as pl
 
-from courtside.batch.inputs import _as_frame, _fmt_of, csv_schema, expand_paths, scan
+from courtside.batch.frames import from_pandas, is_pandas_frame
+from courtside.batch.inputs import _fmt_of, csv_schema, expand_paths, scan
 
 
 def input_columns(data: Any) -> pl.DataFrame | None:
     """Zero rows with every column of a frame or of files (the union, as the job reads
     several files); None when finding them would mean reading the data (a query, a JSON
     array file) or the input is of another kind."""
+    if isinstance(data, pl.DataFrame):
+        return data.clear()
     if isinstance(data, pl.LazyFrame):
         return pl.DataFrame(schema=data.collect_schema())
-    frame = _as_frame(data)
-    if frame is not None:
-        return frame.clear()
+    if is_pandas_frame(data):
+        return from_pandas(data.head(0))  # the job converts the whole frame once, later
     items = list(data) if isinstance(data, list | tuple) else [data]
     if not items or not all(isinstance(i, str | Path) for i in items):
         return None
