@@ -396,10 +396,6 @@ class MemoryBus:
             del self._states[topic]
             del self._histories[topic]
 
-    def topic_count(self) -> int:
-        """Topics with a seq, history or state held."""
-        return len(self._states)
-
     def subscriber_count(self, topic: str | None = None) -> int:
         """Local subscriptions on ``topic``, or on every topic."""
         return self._subs.count(topic)

@@ -72,21 +72,13 @@ async def stored_boxscore(engine: LiveEngine, database: Any, game_id: str,
     """A saved game's box score (a game retired from live tracking, or saved by the last
     stop), computed with the engine's live formulas, shaped as ``game_boxscore`` plus
     ``"archived": True``; None when storage has no such game."""
-    from sqlalchemy import select
+    from courtside.storage.live import LiveGameStore
 
-    from courtside.model import GameSnapshot
-    from courtside.storage.live import live_games
-
-    def load() -> Any:
-        with database.begin() as conn:
-            return conn.execute(select(live_games.c.snapshot).where(
-                live_games.c.game_id == str(game_id))).scalar_one_or_none()
-
-    saved = await asyncio.to_thread(load)
+    saved = await asyncio.to_thread(LiveGameStore(database).get, game_id)
     if saved is None:
         return None
     state = GameState(str(game_id), engine.formulas, engine.league)
-    state.apply(GameSnapshot.from_dict(saved))
+    state.apply(saved)
     return {**_boxscore(engine, state, keep), "archived": True}
 
 

@@ -56,6 +56,13 @@ class LiveGameStore:
                 out.append(GameSnapshot.from_dict(snapshot))
         return out
 
+    def get(self, game_id: str) -> GameSnapshot | None:
+        """One game's saved box score, or None."""
+        with self.db.begin() as conn:
+            saved = conn.execute(select(live_games.c.snapshot).where(
+                live_games.c.game_id == str(game_id))).scalar_one_or_none()
+        return GameSnapshot.from_dict(saved) if saved is not None else None
+
     def forget(self, game_id: str) -> None:
         """Drop a game's saved box score."""
         with self.db.begin() as conn:
