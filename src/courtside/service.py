@@ -495,6 +495,15 @@ class RealTimeCalculationService:
         """Cancel a batch job after its current chunk."""
         return await asyncio.to_thread(self._require_jobs().cancel, job_id)
 
+    async def resume_batch(self, job_id: str) -> Any:
+        """Continue a failed or cancelled batch job from its last finished chunk, in the
+        background; returns the QUEUED job."""
+        return await asyncio.to_thread(self._require_jobs().resume, job_id, wait=False)
+
+    async def list_batches(self, status: Any = None, limit: int = 50) -> list[Any]:
+        """Batch jobs, newest first (``status``: a ``BatchStatus`` to keep only those)."""
+        return await asyncio.to_thread(self._require_jobs().list, status=status, limit=limit)
+
     async def batch_results(self, job_id: str, *, limit: int = 50,
                             offset: int = 0) -> dict[str, Any]:
         """A batch job's result rows (``limit`` from ``offset``; partial while it runs), the

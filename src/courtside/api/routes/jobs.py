@@ -1,7 +1,8 @@
 """``/v1/jobs``: batch jobs over files, inline rows, database queries or configured sources.
 
-Every route is one call of the job API the CLI and MCP use (the service's ``process_batch``,
-``batch_status``, ``cancel_batch`` and its ``JobManager``); nothing about jobs is decided here.
+Every route is one call of the service's job API, which the CLI and MCP use too
+(``process_batch``, ``list_batches``, ``batch_status``, ``cancel_batch``, ``resume_batch``,
+``batch_results``); nothing about jobs is decided here.
 Progress of a job goes to the WebSocket topic ``jobs:<id>``.
 """
 
@@ -31,11 +32,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorResponse, "description": "Unknown formula or source, unreadable "
                                                  "input or an invalid body."},
 }
-
-
-def _jobs(request: Request) -> Any:
-    """The service's JobManager (ConfigError while the service is stopped)."""
-    return request.app.state.service._require_jobs()
 
 
 def _data(body: JobRequest) -> Any:
@@ -82,7 +78,7 @@ async def list_jobs(request: Request,
                                       Query(description="Only this status.")] = None,
                     limit: int = Query(50, ge=1, le=500)) -> JobList:
     """Jobs, newest first."""
-    jobs = await asyncio.to_thread(_jobs(request).list, status=status, limit=limit)
+    jobs = await request.app.state.service.list_batches(status, limit)
     return JobList(count=len(jobs), jobs=[JobView.of(j) for j in jobs])
 
 
@@ -104,8 +100,7 @@ async def cancel_job(job_id: str, request: Request) -> JobView:
              dependencies=[Depends(require_token)])
 async def resume_job(job_id: str, request: Request) -> JobView:
     """Continue a failed or cancelled job from its last finished chunk, in the background."""
-    jobs = _jobs(request)
-    return JobView.of(await asyncio.to_thread(jobs.resume, job_id, wait=False))
+    return JobView.of(await request.app.state.service.resume_batch(job_id))
 
 
 @router.get("/{job_id}/results", response_model=JobResults, responses=_ERRORS)
