@@ -6,9 +6,11 @@ Run for real against SQLite and the machine's PostgreSQL.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from courtside.model import ConfigError
 from courtside.sources.database import DatabaseSource
@@ -57,13 +59,36 @@ def test_statement_keywords_used_as_column_and_function_names_are_fine(sql):
     assert ensure_single_select(sql) == sql
 
 
-async def check_keyword_columns(url: str, table: str, set_column: str) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def url(request, tmp_path) -> str:
+    """Each backend for real: a SQLite file, and the machine's PostgreSQL."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    return f"sqlite:///{tmp_path / 'games.db'}"
+
+
+@contextmanager
+def scratch_table(url: str, columns: str) -> Iterator[tuple[Engine, str]]:
+    """A table of ``columns`` made for one test, dropped after it; with a writable engine."""
+    table = f"box_{uuid.uuid4().hex[:8]}"
     admin = create_engine(url)
     with admin.begin() as conn:
-        conn.execute(text(f"CREATE TABLE {table} (id INTEGER, comment TEXT, load INTEGER, "
-                          '"set" INTEGER)'))
-        conn.execute(text(f"INSERT INTO {table} VALUES (1, 'late minutes', 7, 2)"))
+        conn.execute(text(f"CREATE TABLE {table} ({columns})"))
     try:
+        yield admin, table
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP TABLE {table}"))
+        admin.dispose()
+
+
+async def test_keyword_columns(url):
+    # SQLite needs "set" quoted; PostgreSQL takes it bare; comment, load and replace() go bare.
+    set_column = '"set"' if url.startswith("sqlite") else "set"
+    with scratch_table(url, 'id INTEGER, comment TEXT, load INTEGER, "set" INTEGER') as (
+            admin, table):
+        with admin.begin() as conn:
+            conn.execute(text(f"INSERT INTO {table} VALUES (1, 'late minutes', 7, 2)"))
         src = DatabaseSource("db", url, f"SELECT id, comment, load, {set_column}, replace(comment, "
                              f"'late', 'early') AS fixed FROM {table} WHERE load > 2",
                              cursor_column="id")
@@ -71,20 +96,6 @@ async def check_keyword_columns(url: str, table: str, set_column: str) -> None:
         assert (row.values["comment"], row.values["load"], row.values["set"],
                 row.values["fixed"]) == ("late minutes", 7, 2, "early minutes")
         await src.aclose()
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP TABLE {table}"))
-        admin.dispose()
-
-
-async def test_sqlite_keyword_columns(tmp_path):
-    # SQLite needs "set" quoted; comment, load and replace() go bare.
-    await check_keyword_columns(f"sqlite:///{tmp_path / 'games.db'}", "box", '"set"')
-
-
-@pytest.mark.postgres
-async def test_postgres_keyword_columns(postgres_url):
-    await check_keyword_columns(postgres_url, f"box_{uuid.uuid4().hex[:8]}", "set")
 
 
 def make_rows(conn, table: str, first: int, n: int) -> None:
@@ -95,13 +106,11 @@ def make_rows(conn, table: str, first: int, n: int) -> None:
                       "fga": i % 10 + 3})
 
 
-async def check_incremental(url: str, table: str) -> None:
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, game_id TEXT, "
-                          "player_id INTEGER, pts INTEGER, fgm INTEGER, fga INTEGER)"))
-        make_rows(conn, table, 1, 5)
-    try:
+async def test_incremental(url):
+    with scratch_table(url, "id INTEGER PRIMARY KEY, game_id TEXT, player_id INTEGER, "
+                            "pts INTEGER, fgm INTEGER, fga INTEGER") as (admin, table):
+        with admin.begin() as conn:
+            make_rows(conn, table, 1, 5)
         src = DatabaseSource("db", url, f"SELECT id, game_id, player_id, pts, fgm, fga FROM {table}",
                              cursor_column="id", key=["game_id", "player_id"],
                              mapping={"pts": "PTS", "fgm": "FGM", "fga": "FGA"})
@@ -119,19 +128,6 @@ async def check_incremental(url: str, table: str) -> None:
         assert [r.values["id"] for r in (await again.fetch()).rows] == [8]
         await again.aclose()
         await src.aclose()
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP TABLE {table}"))
-        admin.dispose()
-
-
-async def test_sqlite_incremental(tmp_path):
-    await check_incremental(f"sqlite:///{tmp_path / 'games.db'}", "box")
-
-
-@pytest.mark.postgres
-async def test_postgres_incremental(postgres_url):
-    await check_incremental(postgres_url, f"box_{uuid.uuid4().hex[:8]}")
 
 
 async def test_sqlite_connection_is_read_only_even_past_the_guard(tmp_path):
@@ -166,20 +162,18 @@ async def test_query_errors_are_clear(tmp_path):
         DatabaseSource("db", "sqlite://", "SELECT 1")
 
 
-async def check_ties_across_pages(url: str, table: str) -> None:
+async def test_ties_across_pages(url):
     """Rows sharing a cursor value across page boundaries: each delivered exactly once."""
     # cursor values: 1 x3, 2 x7 (longer than a page), 3 x1, 4 x5, 5 x2, and NULL x2.
     groups = [(1, 3), (2, 7), (3, 1), (4, 5), (5, 2), (None, 2)]
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, stamp INTEGER)"))
-        ident = 0
-        for stamp, n in groups:
-            for _ in range(n):
-                ident += 1
-                conn.execute(text(f"INSERT INTO {table} (id, stamp) VALUES (:i, :s)"),
-                             {"i": ident, "s": stamp})
-    try:
+    with scratch_table(url, "id INTEGER PRIMARY KEY, stamp INTEGER") as (admin, table):
+        with admin.begin() as conn:
+            ident = 0
+            for stamp, n in groups:
+                for _ in range(n):
+                    ident += 1
+                    conn.execute(text(f"INSERT INTO {table} (id, stamp) VALUES (:i, :s)"),
+                                 {"i": ident, "s": stamp})
         src = DatabaseSource("db", url, f"SELECT id, stamp FROM {table}",
                              cursor_column="stamp", limit=4)
         seen: list[int] = []
@@ -204,16 +198,3 @@ async def check_ties_across_pages(url: str, table: str) -> None:
         assert sorted(r.values["id"] for r in (await src.fetch()).rows) == [22, 23, 24, 25, 26]
         assert (await src.fetch()).rows == []
         await src.aclose()
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP TABLE {table}"))
-        admin.dispose()
-
-
-async def test_sqlite_ties_across_pages(tmp_path):
-    await check_ties_across_pages(f"sqlite:///{tmp_path / 'games.db'}", "box")
-
-
-@pytest.mark.postgres
-async def test_postgres_ties_across_pages(postgres_url):
-    await check_ties_across_pages(postgres_url, f"box_{uuid.uuid4().hex[:8]}")
